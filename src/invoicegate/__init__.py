@@ -1,0 +1,1 @@
+"""invoicegate: a self-hosted invoice service speaking several gateway dialects over one core."""

@@ -1,0 +1,43 @@
+"""create_app(settings): the HTTP service, with every dialect mounted and one runtime shared."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from invoicegate.dialects.winpay import routes as winpay
+from invoicegate.runtime import Runtime
+from invoicegate.settings import Settings
+from invoicegate.store.secrets import SecretBox
+from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.web import RequestContext
+
+
+def create_app(settings: Settings) -> Starlette:
+    """The app; the database opens when it starts (lifespan), not when it is built."""
+    box = SecretBox(settings.resolve_secret_key())
+    transactor = open_transactor(settings.database_url, box)
+    runtime = Runtime.build(settings, transactor)
+
+    async def healthz(request: Request) -> JSONResponse:
+        await runtime.transactor.read(lambda uow: uow.merchants.get_merchant("-"))
+        return JSONResponse({"status": "ok"})
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            transactor.close()
+
+    app = Starlette(
+        routes=[Route("/healthz", healthz, methods=["GET"]), *winpay.routes(runtime)],
+        middleware=[Middleware(RequestContext)],
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    return app

@@ -1,0 +1,246 @@
+"""The `invoicegate` command: serve, migrate, and operator commands for merchants and invoices."""
+
+import argparse
+import asyncio
+import json
+import shlex
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from invoicegate import logs
+from invoicegate.domain.errors import DomainError
+from invoicegate.domain.merchant import Credential
+from invoicegate.runtime import Runtime
+from invoicegate.settings import Settings
+from invoicegate.store.migrate import upgrade
+from invoicegate.store.secrets import SecretBox
+from invoicegate.store.unit_of_work import open_transactor
+
+T = TypeVar("T")
+DEMO_MERCHANT = "Demo merchant"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = Settings.from_env()
+    logs.configure(settings.log_level)
+    settings.ensure_data_dir()
+    try:
+        return int(args.run(settings, args))
+    except DomainError as error:
+        print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="invoicegate", description=__doc__)
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="migrate, then run the HTTP service")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--demo", action="store_true", help="ensure a demo merchant, print it")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser("migrate", help="bring the database to the latest schema")
+    migrate.set_defaults(run=lambda settings, _args: _migrate(settings))
+
+    merchant = commands.add_parser("merchant", help="manage merchants").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    create = merchant.add_parser("create", help="create a merchant with its credentials")
+    create.add_argument("--name", required=True)
+    create.add_argument("--callback-url")
+    create.add_argument("--json", action="store_true", help="print one JSON object")
+    create.set_defaults(run=_merchant_create)
+
+    invoice = commands.add_parser("invoice", help="operate on invoices").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    pay = invoice.add_parser("pay", help="simulate a payment of the whole invoice")
+    pay.add_argument("invoice_id")
+    pay.add_argument("--channel", default="BSI")
+    pay.add_argument("--fee", type=int, default=0, help="fee in minor units")
+    pay.set_defaults(run=_invoice_pay)
+    show = invoice.add_parser("show", help="print an invoice and its revisions as JSON")
+    show.add_argument("invoice_id")
+    show.set_defaults(run=_invoice_show)
+    return parser
+
+
+def _migrate(settings: Settings) -> int:
+    upgrade(settings.database_url)
+    return 0
+
+
+def _with_runtime(settings: Settings, job: Callable[[Runtime], Coroutine[Any, Any, T]]) -> T:
+    transactor = open_transactor(settings.database_url, SecretBox(settings.resolve_secret_key()))
+    try:
+        return asyncio.run(job(Runtime.build(settings, transactor)))
+    finally:
+        transactor.close()
+
+
+def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
+    onboarded = _with_runtime(
+        settings, lambda rt: rt.merchants.create_merchant(args.name, args.callback_url)
+    )
+    out = {
+        "merchant_id": onboarded.merchant.id,
+        "name": onboarded.merchant.name,
+        "winpay": _winpay_json(onboarded.winpay),
+    }
+    if args.json:
+        print(json.dumps(out))
+    else:
+        print(f"merchant {out['merchant_id']} ({args.name})")
+        print(f"  winpay key:    {onboarded.winpay.public_id}")
+        print(f"  winpay secret: {onboarded.winpay.secret}  (shown once; keep it safe)")
+    return 0
+
+
+def _winpay_json(credential: Credential) -> dict[str, Any]:
+    return {"key": credential.public_id, "secret": credential.secret}
+
+
+def _invoice_pay(settings: Settings, args: argparse.Namespace) -> int:
+    invoice = _with_runtime(
+        settings,
+        lambda rt: rt.payments.pay_invoice(args.invoice_id, channel=args.channel, fee=args.fee),
+    )
+    print(
+        json.dumps({"id": invoice.id, "status": invoice.status.value, "version": invoice.version})
+    )
+    return 0
+
+
+def _invoice_show(settings: Settings, args: argparse.Namespace) -> int:
+    async def job(rt: Runtime) -> dict[str, Any]:
+        def read(uow: Any) -> dict[str, Any]:
+            invoice = uow.invoices.get(args.invoice_id)
+            if invoice is None:
+                return {}
+            return {
+                "id": invoice.id,
+                "merchant_id": invoice.merchant_id,
+                "version": invoice.version,
+                "invoice": invoice.snapshot(),
+                "revisions": [
+                    {
+                        "version": r.version,
+                        "action": r.action,
+                        "actor": r.actor,
+                        "dialect": r.dialect,
+                        "at": r.at.isoformat(),
+                        "changed": r.changed,
+                        "before": r.before,
+                        "after": r.after,
+                    }
+                    for r in uow.invoices.revisions(invoice.id)
+                ],
+            }
+
+        return await rt.transactor.read(read)
+
+    shown = _with_runtime(settings, job)
+    if not shown:
+        print("error: InvoiceNotFound", file=sys.stderr)
+        return 1
+    print(json.dumps(shown, indent=2, ensure_ascii=False))
+    return 0
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415 - only serving needs the server
+
+    from invoicegate.app import create_app  # noqa: PLC0415
+
+    upgrade(settings.database_url)
+    if args.demo:
+        _print_demo(settings, _with_runtime(settings, _ensure_demo))
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        access_log=False,  # our RequestContext middleware logs each request with its id
+        log_config=None,
+        lifespan="on",
+    )
+    return 0
+
+
+async def _ensure_demo(rt: Runtime) -> tuple[Credential, str]:
+    """A demo merchant with one invoice, made on first start and reused afterwards."""
+    from invoicegate.dialects.winpay.schemas import RUPIAH  # noqa: PLC0415
+    from invoicegate.domain.invoice import Customer, InvoiceTerms, ItemSpec  # noqa: PLC0415
+    from invoicegate.services.invoices import Actor  # noqa: PLC0415
+
+    merchant = await rt.transactor.read(
+        lambda uow: uow.merchants.find_merchant_by_name(DEMO_MERCHANT)
+    )
+    if merchant is None:
+        merchant = (await rt.merchants.create_merchant(DEMO_MERCHANT)).merchant
+    found = await rt.transactor.read(lambda uow: uow.merchants.credentials_of(merchant.id))
+    credential = next(c for c in found if c.dialect == "winpay")
+    actor = Actor(merchant.id, credential.id, "winpay")
+    try:
+        invoice = await rt.invoices.find_by_reference(merchant.id, "111130")
+    except DomainError:
+        invoice = await rt.invoices.create_invoice(
+            actor,
+            InvoiceTerms(
+                reference="111130",
+                customer=Customer("Delina Prasetya", "082342341", "delina@example.com"),
+                items=[ItemSpec("01002676", 1, 260000)],
+                currency=RUPIAH,
+                back_url="https://your-invoice-url.com",
+                expires_at=rt.now().replace(year=rt.now().year + 1),
+            ),
+        )
+    return credential, invoice.id
+
+
+def _print_demo(settings: Settings, demo: tuple[Credential, str]) -> None:
+    credential, invoice_id = demo
+    body = json.dumps(
+        {
+            "customer": {
+                "name": "Delina Prasetya",
+                "email": "delina@example.com",
+                "phone": "082342341",
+            },
+            "invoice": {
+                "ref": "111130",
+                "products": [{"name": "01002676", "qty": 2, "price": 260000}],
+            },
+            "back_url": "https://your-invoice-url.com",
+        }
+    )
+    secret = credential.secret or ""
+    print(
+        f"""
+Demo merchant ready (Winpay dialect).
+  X-Winpay-Key: {credential.public_id}
+  secret:       {secret}
+  invoice id:   {invoice_id}
+
+Update the demo invoice (the seed's Update Invoice call), signed with the secret:
+
+ts=$(date +%Y-%m-%dT%H:%M:%S%:z)
+sig=$(printf %s "$ts" | openssl dgst -sha256 -hmac {shlex.quote(secret)} | sed 's/^.* //')
+curl -s -X PUT {settings.public_url}/api/update/{invoice_id} \\
+  -H 'Content-Type: application/json' \\
+  -H 'X-Winpay-Key: {credential.public_id}' \\
+  -H "X-Winpay-Timestamp: $ts" -H "X-Winpay-Signature: $sig" \\
+  -d {shlex.quote(body)}
+""",
+        flush=True,
+    )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""Winpay wire ↔ invoice core: bodies to commands, invoices and errors to the Winpay envelope."""
+
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from pydantic import ValidationError
+
+from invoicegate.dialects.winpay.schemas import (
+    RUPIAH,
+    CreateInvoiceBody,
+    CustomerIn,
+    InvoiceIn,
+    UpdateInvoiceBody,
+)
+from invoicegate.domain.invoice import (
+    Customer,
+    Invoice,
+    InvoiceChanges,
+    InvoiceStatus,
+    InvoiceTerms,
+    ItemSpec,
+)
+
+JAKARTA = timezone(timedelta(hours=7), "WIB")  # Indonesia has no daylight saving time
+
+
+def jakarta_iso(moment: datetime) -> str:
+    """`responseDate` style: 2023-10-25T14:12:14+07:00."""
+    return moment.astimezone(JAKARTA).isoformat(timespec="seconds")
+
+
+def jakarta_plain(moment: datetime) -> str:
+    """`created_at` style: 2023-10-25 14:12:14 (Jakarta time, no offset)."""
+    return moment.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _customer(customer: CustomerIn) -> Customer:
+    return Customer(name=customer.name, phone=customer.phone, email=customer.email or "")
+
+
+def _items(invoice: InvoiceIn) -> list[ItemSpec]:
+    return [ItemSpec(p.name, p.qty, p.price) for p in invoice.products]
+
+
+def create_terms(body: CreateInvoiceBody, now: datetime) -> InvoiceTerms:
+    return InvoiceTerms(
+        reference=body.invoice.ref,
+        customer=_customer(body.customer),
+        items=_items(body.invoice),
+        currency=RUPIAH,
+        back_url=body.back_url,
+        expires_at=now + timedelta(minutes=body.interval),
+    )
+
+
+def update_changes(body: UpdateInvoiceBody, now: datetime) -> InvoiceChanges:
+    """An update replaces customer, ref, products and back URL; validity only if sent."""
+    return InvoiceChanges(
+        reference=body.invoice.ref,
+        customer=_customer(body.customer),
+        items=_items(body.invoice),
+        back_url=body.back_url,
+        expires_at=now + timedelta(minutes=body.interval) if body.interval else None,
+    )
+
+
+def invoice_data(invoice: Invoice, public_url: str, *, with_status: bool) -> dict[str, Any]:
+    """`responseData` for one invoice; amounts are whole rupiah integers."""
+    data: dict[str, Any] = {
+        "id": invoice.id,
+        "ref": invoice.reference,
+        "created_at": jakarta_plain(invoice.created_at),
+        "redirect_url": f"{public_url}/{invoice.checkout_slug}",
+        "back_url": invoice.back_url,
+        "customer": {
+            "name": invoice.customer.name,
+            "email": invoice.customer.email,
+            "phone": invoice.customer.phone,
+        },
+        "products": [
+            {"uuid": item.id, "name": item.name, "qty": item.quantity, "price": item.unit_price}
+            for item in invoice.items
+        ],
+    }
+    if with_status:
+        data["status"] = "PAID" if invoice.status is InvoiceStatus.PAID else "UNPAID"
+        payment = invoice.payment
+        if payment is not None:
+            data["payment"] = {
+                "uuid": payment.id,
+                "channel": payment.channel,
+                "code": payment.code,
+                "payment_ref": payment.payment_ref,
+                "paid_amount": str(payment.amount),
+                "fee": str(payment.fee),
+                "nett": str(payment.nett),
+                "created_at": jakarta_plain(payment.paid_at),
+                "updated_at": jakarta_plain(payment.paid_at),
+            }
+    return data
+
+
+def validation_messages(error: ValidationError) -> list[str]:
+    """One readable line per bad field path, e.g. `invoice.products[0].price: must not be …`."""
+    messages: list[str] = []
+    for problem in error.errors(include_url=False):
+        if problem["type"] == "json_invalid":
+            messages.append("body: must be valid JSON")
+            continue
+        path = _path(problem["loc"])
+        message = str(problem["msg"])
+        if problem["type"] == "model_type" or problem["type"] == "model_attributes_type":
+            message = "must be a JSON object"
+        messages.append(f"{path}: {message}" if path else f"body: {message}")
+    return messages
+
+
+def _path(location: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in location:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        else:
+            text += f".{part}" if text else str(part)
+    return text
+
+
+# The core's field names, in this dialect's words (for rules the core checks itself).
+DOMAIN_PATHS = {"items": "invoice.products", "reference": "invoice.ref"}
+
+
+def wire_path(domain_path: str) -> str:
+    head, dot, rest = domain_path.partition("[")
+    wire = DOMAIN_PATHS.get(head, head)
+    rest = rest.replace("quantity", "qty").replace("unit_price", "price")
+    return wire + (f"[{rest}" if dot else "")

@@ -1,0 +1,291 @@
+"""The invoice and its rules: what it holds, how it may change, and when it can be paid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any, TypeVar
+
+from invoicegate.domain.errors import (
+    InvalidInput,
+    InvoiceAlreadyPaid,
+    InvoiceCancelled,
+    InvoiceExpired,
+)
+from invoicegate.domain.money import MAX_MINOR_UNITS, Currency
+
+T = TypeVar("T")
+
+MAX_ITEMS = 1000
+MAX_QUANTITY = 1_000_000
+
+
+class InvoiceStatus(StrEnum):
+    UNPAID = "unpaid"
+    PAID = "paid"
+    CANCELLED = "cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    name: str
+    phone: str
+    email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ItemSpec:
+    """A line item as a caller states it, before the invoice gives it an id."""
+
+    name: str
+    quantity: int
+    unit_price: int  # minor units
+
+
+@dataclass(frozen=True, slots=True)
+class LineItem:
+    id: str
+    name: str
+    quantity: int
+    unit_price: int  # minor units
+
+    @property
+    def total(self) -> int:
+        return self.quantity * self.unit_price
+
+
+@dataclass(frozen=True, slots=True)
+class Payment:
+    id: str
+    channel: str
+    code: str
+    payment_ref: str
+    amount: int  # minor units
+    fee: int  # minor units
+    paid_at: datetime
+
+    @property
+    def nett(self) -> int:
+        return self.amount - self.fee
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceTerms:
+    """Everything a merchant states when creating an invoice."""
+
+    reference: str
+    customer: Customer
+    items: Sequence[ItemSpec]
+    currency: Currency
+    back_url: str | None = None
+    expires_at: datetime | None = None
+    due_date: date | None = None
+    callback_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceChanges:
+    """An update: every field left as None keeps its current value."""
+
+    reference: str | None = None
+    customer: Customer | None = None
+    items: Sequence[ItemSpec] | None = None
+    currency: Currency | None = None
+    back_url: str | None = None
+    expires_at: datetime | None = None
+    due_date: date | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Invoice:
+    id: str
+    merchant_id: str
+    credential_id: str | None  # the credential it was created with (callback URL, display name)
+    checkout_slug: str
+    reference: str
+    customer: Customer
+    items: tuple[LineItem, ...]
+    currency: Currency
+    back_url: str | None
+    expires_at: datetime | None
+    due_date: date | None
+    callback_url: str | None
+    status: InvoiceStatus
+    version: int
+    created_at: datetime
+    updated_at: datetime
+    payment: Payment | None = None
+
+    @property
+    def total(self) -> int:
+        return sum(item.total for item in self.items)
+
+    def is_expired(self, now: datetime) -> bool:
+        return self.expires_at is not None and now >= self.expires_at
+
+    def ensure_changeable(self) -> None:
+        """Paid invoices never change; cancelled ones are gone for every purpose but audit."""
+        if self.status is InvoiceStatus.PAID:
+            raise InvoiceAlreadyPaid
+        if self.status is InvoiceStatus.CANCELLED:
+            raise InvoiceCancelled
+
+    def updated(self, changes: InvoiceChanges, now: datetime, new_id: Callable[[], str]) -> Invoice:
+        """The next version of this invoice; line items are replaced whole with fresh ids."""
+        self.ensure_changeable()
+        items = self.items
+        if changes.items is not None:
+            items = _line_items(changes.items, new_id)
+        next_invoice = replace(
+            self,
+            reference=_pick(changes.reference, self.reference),
+            customer=_pick(changes.customer, self.customer),
+            items=items,
+            currency=_pick(changes.currency, self.currency),
+            back_url=_pick(changes.back_url, self.back_url),
+            expires_at=_pick(changes.expires_at, self.expires_at),
+            due_date=_pick(changes.due_date, self.due_date),
+            version=self.version + 1,
+            updated_at=now,
+        )
+        check_total(next_invoice.items)
+        return next_invoice
+
+    def cancelled(self, now: datetime) -> Invoice:
+        self.ensure_changeable()
+        return replace(
+            self, status=InvoiceStatus.CANCELLED, version=self.version + 1, updated_at=now
+        )
+
+    def paid(self, payment: Payment, now: datetime) -> Invoice:
+        self.ensure_changeable()
+        if self.is_expired(now):
+            raise InvoiceExpired
+        return replace(
+            self,
+            status=InvoiceStatus.PAID,
+            payment=payment,
+            version=self.version + 1,
+            updated_at=now,
+        )
+
+    def snapshot(self) -> dict[str, Any]:
+        """A JSON-ready picture of the invoice, kept in revisions as before/after."""
+        return {
+            "reference": self.reference,
+            "customer": {
+                "name": self.customer.name,
+                "email": self.customer.email,
+                "phone": self.customer.phone,
+            },
+            "items": [
+                {"id": i.id, "name": i.name, "quantity": i.quantity, "unit_price": i.unit_price}
+                for i in self.items
+            ],
+            "currency": self.currency.code,
+            "total": self.total,
+            "back_url": self.back_url,
+            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
+            "due_date": self.due_date.isoformat() if self.due_date else None,
+            "status": self.status.value,
+            "payment_id": self.payment.id if self.payment else None,
+        }
+
+
+def new_invoice(
+    terms: InvoiceTerms,
+    *,
+    invoice_id: str,
+    merchant_id: str,
+    credential_id: str | None,
+    checkout_slug: str,
+    now: datetime,
+    new_id: Callable[[], str],
+) -> Invoice:
+    items = _line_items(terms.items, new_id)
+    check_total(items)
+    return Invoice(
+        id=invoice_id,
+        merchant_id=merchant_id,
+        credential_id=credential_id,
+        checkout_slug=checkout_slug,
+        reference=terms.reference,
+        customer=terms.customer,
+        items=items,
+        currency=terms.currency,
+        back_url=terms.back_url,
+        expires_at=terms.expires_at,
+        due_date=terms.due_date,
+        callback_url=terms.callback_url,
+        status=InvoiceStatus.UNPAID,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def check_total(items: Sequence[LineItem | ItemSpec]) -> None:
+    """The rules every set of line items keeps, whatever dialect stated them."""
+    problems: list[tuple[str, str]] = []
+    if not items:
+        problems.append(("items", "must hold at least one item"))
+    elif len(items) > MAX_ITEMS:
+        problems.append(("items", f"must hold at most {MAX_ITEMS} items"))
+    for index, item in enumerate(items):
+        if not 1 <= item.quantity <= MAX_QUANTITY:
+            problems.append((f"items[{index}].quantity", f"must be 1 to {MAX_QUANTITY}"))
+        if item.unit_price < 0:
+            problems.append((f"items[{index}].unit_price", "must not be negative"))
+    if not problems:
+        total = sum(item.quantity * item.unit_price for item in items)
+        if total > MAX_MINOR_UNITS:
+            problems.append(("items", "total is too large (beyond 64 bits)"))
+        elif total <= 0:
+            problems.append(("items", "total must be more than zero"))
+    if problems:
+        raise InvalidInput(problems)
+
+
+def _line_items(specs: Sequence[ItemSpec], new_id: Callable[[], str]) -> tuple[LineItem, ...]:
+    return tuple(LineItem(new_id(), s.name, s.quantity, s.unit_price) for s in specs)
+
+
+def _pick(new: T | None, current: T) -> T:
+    return current if new is None else new
+
+
+@dataclass(frozen=True, slots=True)
+class Revision:
+    """One state change of an invoice: who made it, through which dialect, and what it was."""
+
+    invoice_id: str
+    version: int
+    action: str  # created, updated, cancelled, paid
+    actor: str  # the credential id, or "cli:<user>" for operator commands
+    dialect: str
+    at: datetime
+    before: dict[str, Any] | None
+    after: dict[str, Any]
+    changed: list[str] = field(default_factory=list)
+
+    @classmethod
+    def of(
+        cls,
+        action: str,
+        before: Invoice | None,
+        after: Invoice,
+        *,
+        actor: str,
+        dialect: str,
+        at: datetime,
+    ) -> Revision:
+        before_snap = before.snapshot() if before else None
+        after_snap = after.snapshot()
+        changed = sorted(
+            k for k in after_snap if not before_snap or before_snap[k] != after_snap[k]
+        )
+        return cls(
+            after.id, after.version, action, actor, dialect, at, before_snap, after_snap, changed
+        )

@@ -1,0 +1,159 @@
+"""Invoice use cases: create, find, update and cancel, each one unit of work."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from invoicegate.domain.errors import DuplicateReference, InvoiceNotFound, StaleVersion
+from invoicegate.domain.invoice import (
+    Invoice,
+    InvoiceChanges,
+    InvoiceStatus,
+    InvoiceTerms,
+    Revision,
+    new_invoice,
+)
+from invoicegate.services import ids
+from invoicegate.services.ports import Clock, Transactor, UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who asks: a merchant through one of its credentials, in one dialect."""
+
+    merchant_id: str
+    credential_id: str | None
+    dialect: str
+
+    @property
+    def name(self) -> str:
+        return self.credential_id or f"{self.dialect}:operator"
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class InvoiceService:
+    def __init__(self, transactor: Transactor, clock: Clock = utc_now) -> None:
+        self._tx = transactor
+        self._clock = clock
+
+    async def create_invoice(self, actor: Actor, terms: InvoiceTerms) -> Invoice:
+        def work(uow: UnitOfWork) -> Invoice:
+            if uow.invoices.reference_taken(actor.merchant_id, terms.reference, None):
+                raise DuplicateReference
+            now = self._clock()
+            invoice = new_invoice(
+                terms,
+                invoice_id=ids.new_id(),
+                merchant_id=actor.merchant_id,
+                credential_id=actor.credential_id,
+                checkout_slug=ids.new_checkout_slug(),
+                now=now,
+                new_id=ids.new_id,
+            )
+            uow.invoices.add(invoice)
+            uow.invoices.add_revision(
+                Revision.of(
+                    "created", None, invoice, actor=actor.name, dialect=actor.dialect, at=now
+                )
+            )
+            return invoice
+
+        return await self._tx.write(work)
+
+    async def find_invoice(
+        self, merchant_id: str, invoice_id: str, *, include_cancelled: bool = False
+    ) -> Invoice:
+        def work(uow: UnitOfWork) -> Invoice:
+            return _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled)
+
+        return await self._tx.read(work)
+
+    async def find_by_reference(self, merchant_id: str, reference: str) -> Invoice:
+        def work(uow: UnitOfWork) -> Invoice:
+            invoice = uow.invoices.get_live_by_reference(merchant_id, reference)
+            return _owned(invoice, merchant_id, include_cancelled=False)
+
+        return await self._tx.read(work)
+
+    async def update_invoice(
+        self,
+        actor: Actor,
+        invoice_id: str,
+        changes: InvoiceChanges,
+        *,
+        expected_version: int | None = None,
+    ) -> Invoice:
+        """Apply changes atomically: the invoice is locked, re-checked and saved at version+1."""
+
+        def work(uow: UnitOfWork) -> Invoice:
+            current = uow.invoices.get(invoice_id, for_update=True)
+            current = _owned(current, actor.merchant_id, include_cancelled=True)
+            current.ensure_changeable()
+            if expected_version is not None and expected_version != current.version:
+                raise StaleVersion(current.version)
+            reference = changes.reference
+            if (
+                reference is not None
+                and reference != current.reference
+                and uow.invoices.reference_taken(actor.merchant_id, reference, current.id)
+            ):
+                raise DuplicateReference
+            now = self._clock()
+            updated = current.updated(changes, now, ids.new_id)
+            uow.invoices.save(updated)
+            uow.invoices.add_revision(
+                Revision.of(
+                    "updated", current, updated, actor=actor.name, dialect=actor.dialect, at=now
+                )
+            )
+            return updated
+
+        return await self._tx.write(work)
+
+    async def cancel_invoice(self, actor: Actor, invoice_id: str) -> Invoice:
+        """Soft delete: the invoice and its revisions stay; it just stops being live."""
+
+        def work(uow: UnitOfWork) -> Invoice:
+            current = _owned(uow.invoices.get(invoice_id, for_update=True), actor.merchant_id, True)
+            return _cancel(uow, actor, current, self._clock())
+
+        return await self._tx.write(work)
+
+    async def cancel_by_reference(self, actor: Actor, reference: str) -> Invoice:
+        def work(uow: UnitOfWork) -> Invoice:
+            found = uow.invoices.get_live_by_reference(
+                actor.merchant_id, reference, for_update=True
+            )
+            current = _owned(found, actor.merchant_id, include_cancelled=False)
+            return _cancel(uow, actor, current, self._clock())
+
+        return await self._tx.write(work)
+
+    async def revisions(self, merchant_id: str, invoice_id: str) -> list[Revision]:
+        def work(uow: UnitOfWork) -> list[Revision]:
+            _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled=True)
+            return uow.invoices.revisions(invoice_id)
+
+        return await self._tx.read(work)
+
+
+def _owned(invoice: Invoice | None, merchant_id: str, include_cancelled: bool) -> Invoice:
+    """The invoice if this merchant may see it; another merchant's is simply not found."""
+    if invoice is None or invoice.merchant_id != merchant_id:
+        raise InvoiceNotFound
+    if invoice.status is InvoiceStatus.CANCELLED and not include_cancelled:
+        raise InvoiceNotFound
+    return invoice
+
+
+def _cancel(uow: UnitOfWork, actor: Actor, current: Invoice, now: datetime) -> Invoice:
+    cancelled = current.cancelled(now)
+    uow.invoices.save(cancelled)
+    uow.invoices.add_revision(
+        Revision.of(
+            "cancelled", current, cancelled, actor=actor.name, dialect=actor.dialect, at=now
+        )
+    )
+    return cancelled

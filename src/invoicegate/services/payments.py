@@ -1,0 +1,50 @@
+"""Payment use cases: marking an invoice paid, with its revision and callback in one commit."""
+
+from invoicegate.domain.errors import InvoiceNotFound
+from invoicegate.domain.invoice import Invoice, Payment, Revision
+from invoicegate.services import ids
+from invoicegate.services.invoices import utc_now
+from invoicegate.services.ports import Clock, Transactor, UnitOfWork
+
+PAYMENT_TOPIC = "invoice.paid"
+
+
+class PaymentService:
+    def __init__(self, transactor: Transactor, clock: Clock = utc_now) -> None:
+        self._tx = transactor
+        self._clock = clock
+
+    async def pay_invoice(
+        self,
+        invoice_id: str,
+        *,
+        channel: str = "BSI",
+        fee: int = 0,
+        actor: str = "operator",
+        dialect: str = "cli",
+    ) -> Invoice:
+        """Pay the whole total. Races with updates serialise on the invoice's row lock."""
+
+        def work(uow: UnitOfWork) -> Invoice:
+            current = uow.invoices.get(invoice_id, for_update=True)
+            if current is None:
+                raise InvoiceNotFound
+            now = self._clock()
+            payment = Payment(
+                id=ids.new_id(),
+                channel=channel,
+                code=ids.new_checkout_slug().upper(),
+                payment_ref=ids.new_checkout_slug(),
+                amount=current.total,
+                fee=min(fee, current.total),
+                paid_at=now,
+            )
+            paid = current.paid(payment, now)
+            uow.invoices.save(paid)
+            uow.invoices.add_revision(
+                Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now)
+            )
+            uow.outbox.enqueue(PAYMENT_TOPIC, paid.id, {"payment_id": payment.id}, now)
+            return paid
+
+        return await self._tx.write(work)

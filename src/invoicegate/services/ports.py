@@ -1,0 +1,74 @@
+"""What the services need from the outside world, as protocols the store (or a fake) fills."""
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+
+from invoicegate.domain.invoice import Invoice, Revision
+from invoicegate.domain.merchant import Credential, Merchant
+
+T = TypeVar("T")
+
+
+class InvoiceRepository(Protocol):
+    def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        """Any invoice by id, whoever owns it; callers check ownership."""
+
+    def get_live_by_reference(
+        self, merchant_id: str, reference: str, *, for_update: bool = False
+    ) -> Invoice | None:
+        """The merchant's invoice with this reference that is not cancelled."""
+
+    def reference_taken(self, merchant_id: str, reference: str, except_id: str | None) -> bool:
+        """Whether another live invoice of the merchant carries this reference."""
+
+    def add(self, invoice: Invoice) -> None:
+        """Store a new invoice; raises DuplicateReference if a live one has its reference."""
+
+    def save(self, invoice: Invoice) -> None:
+        """Store the next version; raises StaleVersion unless the stored one is version - 1."""
+
+    def add_revision(self, revision: Revision) -> None: ...
+
+    def revisions(self, invoice_id: str) -> list[Revision]: ...
+
+
+class MerchantRepository(Protocol):
+    def add_merchant(self, merchant: Merchant) -> None: ...
+
+    def get_merchant(self, merchant_id: str) -> Merchant | None: ...
+
+    def find_merchant_by_name(self, name: str) -> Merchant | None: ...
+
+    def add_credential(self, credential: Credential) -> None: ...
+
+    def credential(self, dialect: str, public_id: str) -> Credential | None: ...
+
+    def credentials_of(self, merchant_id: str) -> list[Credential]: ...
+
+
+class Outbox(Protocol):
+    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
+        """Queue a message for delivery, in the same transaction as the change it reports."""
+
+
+class UnitOfWork(Protocol):
+    @property
+    def invoices(self) -> InvoiceRepository: ...
+
+    @property
+    def merchants(self) -> MerchantRepository: ...
+
+    @property
+    def outbox(self) -> Outbox: ...
+
+
+class Transactor(Protocol):
+    """Runs a function in one unit of work: commits when it returns, rolls back if it raises."""
+
+    async def write(self, work: Callable[[UnitOfWork], T]) -> T: ...
+
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T: ...
+
+
+Clock = Callable[[], datetime]

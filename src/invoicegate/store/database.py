@@ -1,0 +1,52 @@
+"""Engines for SQLite and PostgreSQL, with the connection settings each needs to be safe."""
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, Engine, make_url
+
+
+def normalise_url(url: str) -> URL:
+    """`postgresql://` means psycopg 3 here (the driver we ship), not psycopg2."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def is_sqlite(url: str | URL) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def create_engine(url: str, *, writer: bool = False, pool_size: int = 10) -> Engine:
+    """An engine; for SQLite, `writer` makes each transaction take the write lock up front."""
+    parsed = normalise_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+        )
+    engine = sa.create_engine(
+        parsed,
+        connect_args={"check_same_thread": False, "timeout": 30},
+        pool_size=1 if writer else pool_size,
+        max_overflow=0 if writer else pool_size,
+    )
+    begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
+
+    # pysqlite's own transaction handling breaks SAVEPOINT; take it over (SQLAlchemy docs,
+    # "Serializable isolation / Savepoints / Transactional DDL").
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")  # a commit we answer for survives power loss
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(connection: sa.Connection) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine

@@ -1,0 +1,23 @@
+"""Bring a database to the latest schema with Alembic, on SQLite and PostgreSQL alike."""
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from invoicegate.store.database import normalise_url
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(database_url: str) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "sqlalchemy.url", normalise_url(database_url).render_as_string(hide_password=False)
+    )
+    return config
+
+
+def upgrade(database_url: str) -> None:
+    command.upgrade(alembic_config(database_url), "head")

@@ -1,0 +1,286 @@
+"""Every query the service runs, mapping rows to domain objects and back explicitly."""
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from invoicegate.domain.errors import DuplicateReference, StaleVersion
+from invoicegate.domain.invoice import (
+    Customer,
+    Invoice,
+    InvoiceStatus,
+    LineItem,
+    Payment,
+    Revision,
+)
+from invoicegate.domain.merchant import Credential, Merchant
+from invoicegate.domain.money import Currency
+from invoicegate.store.secrets import SecretBox
+from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants, outbox
+
+_LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
+
+
+class SqlInvoiceRepository:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        query = sa.select(invoices).where(invoices.c.id == invoice_id)
+        if for_update:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return _invoice_from_row(row) if row else None
+
+    def get_live_by_reference(
+        self, merchant_id: str, reference: str, *, for_update: bool = False
+    ) -> Invoice | None:
+        query = sa.select(invoices).where(
+            invoices.c.merchant_id == merchant_id,
+            invoices.c.reference == reference,
+            invoices.c.status != InvoiceStatus.CANCELLED.value,
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = self._conn.execute(query).mappings().first()
+        return _invoice_from_row(row) if row else None
+
+    def reference_taken(self, merchant_id: str, reference: str, except_id: str | None) -> bool:
+        query = sa.select(invoices.c.id).where(
+            invoices.c.merchant_id == merchant_id,
+            invoices.c.reference == reference,
+            invoices.c.status != InvoiceStatus.CANCELLED.value,
+        )
+        if except_id is not None:
+            query = query.where(invoices.c.id != except_id)
+        return self._conn.execute(query.limit(1)).first() is not None
+
+    def add(self, invoice: Invoice) -> None:
+        values = _invoice_to_row(invoice)
+        values["id"] = invoice.id
+        values["merchant_id"] = invoice.merchant_id
+        values["credential_id"] = invoice.credential_id
+        values["checkout_slug"] = invoice.checkout_slug
+        values["created_at"] = invoice.created_at
+        values["callback_url"] = invoice.callback_url
+        self._write(sa.insert(invoices).values(values))
+
+    def save(self, invoice: Invoice) -> None:
+        # The version guard is the last line against a lost update, whatever locking did.
+        result = self._write(
+            sa.update(invoices)
+            .where(invoices.c.id == invoice.id, invoices.c.version == invoice.version - 1)
+            .values(_invoice_to_row(invoice))
+        )
+        if result.rowcount != 1:
+            current = self._conn.execute(
+                sa.select(invoices.c.version).where(invoices.c.id == invoice.id)
+            ).scalar()
+            raise StaleVersion(current or 0)
+
+    def add_revision(self, revision: Revision) -> None:
+        self._conn.execute(
+            sa.insert(invoice_revisions).values(
+                invoice_id=revision.invoice_id,
+                version=revision.version,
+                action=revision.action,
+                actor=revision.actor,
+                dialect=revision.dialect,
+                at=revision.at,
+                before=revision.before,
+                after=revision.after,
+                changed=revision.changed,
+            )
+        )
+
+    def revisions(self, invoice_id: str) -> list[Revision]:
+        rows = self._conn.execute(
+            sa.select(invoice_revisions)
+            .where(invoice_revisions.c.invoice_id == invoice_id)
+            .order_by(invoice_revisions.c.version)
+        ).mappings()
+        return [
+            Revision(
+                invoice_id=row["invoice_id"],
+                version=row["version"],
+                action=row["action"],
+                actor=row["actor"],
+                dialect=row["dialect"],
+                at=row["at"],
+                before=row["before"],
+                after=row["after"],
+                changed=row["changed"],
+            )
+            for row in rows
+        ]
+
+    def _write(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+        try:
+            return self._conn.execute(statement)
+        except IntegrityError as error:
+            if _LIVE_REFERENCE_INDEX in str(
+                error.orig
+            ) or "invoices.merchant_id, invoices.reference" in str(error.orig):
+                raise DuplicateReference from None
+            raise
+
+
+class SqlMerchantRepository:
+    def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
+        self._conn = conn
+        self._box = box
+
+    def add_merchant(self, merchant: Merchant) -> None:
+        self._conn.execute(
+            sa.insert(merchants).values(
+                id=merchant.id, name=merchant.name, created_at=merchant.created_at
+            )
+        )
+
+    def get_merchant(self, merchant_id: str) -> Merchant | None:
+        row = self._conn.execute(sa.select(merchants).where(merchants.c.id == merchant_id)).first()
+        return Merchant(row.id, row.name, row.created_at) if row else None
+
+    def find_merchant_by_name(self, name: str) -> Merchant | None:
+        row = self._conn.execute(
+            sa.select(merchants).where(merchants.c.name == name).order_by(merchants.c.created_at)
+        ).first()
+        return Merchant(row.id, row.name, row.created_at) if row else None
+
+    def add_credential(self, credential: Credential) -> None:
+        sealed = self._box.seal(credential.secret) if credential.secret is not None else None
+        self._conn.execute(
+            sa.insert(credentials).values(
+                id=credential.id,
+                merchant_id=credential.merchant_id,
+                dialect=credential.dialect,
+                public_id=credential.public_id,
+                secret_encrypted=sealed,
+                secret_hash=credential.secret_hash,
+                display_name=credential.display_name,
+                callback_url=credential.callback_url,
+                created_at=credential.created_at,
+            )
+        )
+
+    def credential(self, dialect: str, public_id: str) -> Credential | None:
+        row = (
+            self._conn.execute(
+                sa.select(credentials).where(
+                    credentials.c.dialect == dialect, credentials.c.public_id == public_id
+                )
+            )
+            .mappings()
+            .first()
+        )
+        return self._credential_from_row(row) if row else None
+
+    def credentials_of(self, merchant_id: str) -> list[Credential]:
+        rows = self._conn.execute(
+            sa.select(credentials)
+            .where(credentials.c.merchant_id == merchant_id)
+            .order_by(credentials.c.created_at)
+        ).mappings()
+        return [self._credential_from_row(row) for row in rows]
+
+    def _credential_from_row(self, row: sa.RowMapping) -> Credential:
+        sealed = row["secret_encrypted"]
+        return Credential(
+            id=row["id"],
+            merchant_id=row["merchant_id"],
+            dialect=row["dialect"],
+            public_id=row["public_id"],
+            secret=self._box.open(sealed) if sealed is not None else None,
+            secret_hash=row["secret_hash"],
+            display_name=row["display_name"],
+            callback_url=row["callback_url"],
+            created_at=row["created_at"],
+        )
+
+
+class SqlOutbox:
+    def __init__(self, conn: sa.Connection) -> None:
+        self._conn = conn
+
+    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
+        self._conn.execute(
+            sa.insert(outbox).values(
+                topic=topic,
+                invoice_id=invoice_id,
+                payload=payload,
+                created_at=at,
+                next_attempt_at=at,
+            )
+        )
+
+
+def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
+    """The columns an update may change (identity and creation facts never do)."""
+    payment = invoice.payment
+    return {
+        "reference": invoice.reference,
+        "customer_name": invoice.customer.name,
+        "customer_email": invoice.customer.email,
+        "customer_phone": invoice.customer.phone,
+        "items": [[i.id, i.name, i.quantity, i.unit_price] for i in invoice.items],
+        "currency": invoice.currency.code,
+        "total": invoice.total,
+        "back_url": invoice.back_url,
+        "expires_at": invoice.expires_at,
+        "due_date": invoice.due_date,
+        "status": invoice.status.value,
+        "version": invoice.version,
+        "payment": _payment_to_json(payment) if payment else None,
+        "updated_at": invoice.updated_at,
+    }
+
+
+def _invoice_from_row(row: sa.RowMapping) -> Invoice:
+    payment = row["payment"]
+    return Invoice(
+        id=row["id"],
+        merchant_id=row["merchant_id"],
+        credential_id=row["credential_id"],
+        checkout_slug=row["checkout_slug"],
+        reference=row["reference"],
+        customer=Customer(
+            name=row["customer_name"], phone=row["customer_phone"], email=row["customer_email"]
+        ),
+        items=tuple(LineItem(*item) for item in row["items"]),
+        currency=Currency.of(row["currency"]),
+        back_url=row["back_url"],
+        expires_at=row["expires_at"],
+        due_date=row["due_date"],
+        callback_url=row["callback_url"],
+        status=InvoiceStatus(row["status"]),
+        version=row["version"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        payment=_payment_from_json(payment) if payment else None,
+    )
+
+
+def _payment_to_json(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "channel": payment.channel,
+        "code": payment.code,
+        "payment_ref": payment.payment_ref,
+        "amount": payment.amount,
+        "fee": payment.fee,
+        "paid_at": payment.paid_at.isoformat(),
+    }
+
+
+def _payment_from_json(data: dict[str, Any]) -> Payment:
+    return Payment(
+        id=data["id"],
+        channel=data["channel"],
+        code=data["code"],
+        payment_ref=data["payment_ref"],
+        amount=data["amount"],
+        fee=data["fee"],
+        paid_at=datetime.fromisoformat(data["paid_at"]),
+    )

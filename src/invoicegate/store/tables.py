@@ -1,0 +1,121 @@
+"""The schema, as SQLAlchemy Core tables kept apart from the domain classes."""
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+metadata = sa.MetaData()
+
+# SQLite only auto-increments an INTEGER PRIMARY KEY; PostgreSQL gets a 64-bit identity.
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class UtcDateTime(sa.TypeDecorator[datetime]):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend (stored naive UTC)."""
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
+
+
+merchants = sa.Table(
+    "merchants",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+)
+
+credentials = sa.Table(
+    "credentials",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("merchant_id", sa.String(36), sa.ForeignKey("merchants.id"), nullable=False),
+    sa.Column("dialect", sa.String(20), nullable=False),
+    sa.Column("public_id", sa.String(100), nullable=False),
+    sa.Column("secret_encrypted", sa.Text()),  # for dialects that sign with the secret
+    sa.Column("secret_hash", sa.String(128)),  # for dialects that only present a key
+    sa.Column("display_name", sa.String(200), nullable=False),
+    sa.Column("callback_url", sa.Text()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.UniqueConstraint("dialect", "public_id", name="uq_credentials_dialect_public_id"),
+    sa.Index("ix_credentials_merchant", "merchant_id"),
+)
+
+invoices = sa.Table(
+    "invoices",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("merchant_id", sa.String(36), sa.ForeignKey("merchants.id"), nullable=False),
+    sa.Column("credential_id", sa.String(36)),
+    sa.Column("checkout_slug", sa.String(32), nullable=False, unique=True),
+    sa.Column("reference", sa.String(128), nullable=False),
+    sa.Column("customer_name", sa.String(255), nullable=False),
+    sa.Column("customer_email", sa.String(255), nullable=False),
+    sa.Column("customer_phone", sa.String(32), nullable=False),
+    sa.Column("items", sa.JSON(), nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total", sa.BigInteger(), nullable=False),  # minor units, kept for listing/filters
+    sa.Column("back_url", sa.Text()),
+    sa.Column("expires_at", UtcDateTime()),
+    sa.Column("due_date", sa.Date()),
+    sa.Column("callback_url", sa.Text()),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("payment", sa.JSON()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # A reference is unique among a merchant's live invoices; cancelled ones free it again.
+    sa.Index(
+        "uq_invoices_live_reference",
+        "merchant_id",
+        "reference",
+        unique=True,
+        sqlite_where=sa.text("status != 'cancelled'"),
+        postgresql_where=sa.text("status != 'cancelled'"),
+    ),
+    sa.Index("ix_invoices_merchant_created", "merchant_id", "created_at"),
+)
+
+invoice_revisions = sa.Table(
+    "invoice_revisions",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("invoice_id", sa.String(36), sa.ForeignKey("invoices.id"), nullable=False),
+    sa.Column("version", sa.Integer(), nullable=False),
+    sa.Column("action", sa.String(20), nullable=False),
+    sa.Column("actor", sa.String(100), nullable=False),
+    sa.Column("dialect", sa.String(20), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False),
+    sa.Column("before", sa.JSON()),
+    sa.Column("after", sa.JSON(), nullable=False),
+    sa.Column("changed", sa.JSON(), nullable=False),
+    sa.UniqueConstraint("invoice_id", "version", name="uq_revisions_invoice_version"),
+)
+
+outbox = sa.Table(
+    "outbox",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("topic", sa.String(50), nullable=False),
+    sa.Column("invoice_id", sa.String(36), nullable=False),
+    sa.Column("payload", sa.JSON(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("delivered_at", UtcDateTime()),
+    sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+)

@@ -1,0 +1,83 @@
+"""The SQL store keeps invoices, revisions, credentials and outbox rows on both backends."""
+
+import pytest
+import sqlalchemy as sa
+
+from invoicegate.domain.errors import DuplicateReference, InvoiceAlreadyPaid, InvoiceNotFound
+from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, ItemSpec
+from invoicegate.store.database import create_engine
+from invoicegate.store.tables import credentials, outbox
+from tests.integration.conftest import World, terms
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_invoice_round_trips_through_the_store(world: World) -> None:
+    found = await world.runtime.invoices.find_invoice(world.actor.merchant_id, world.invoice.id)
+    assert found == world.invoice
+    assert found.total == 260000
+    assert found.created_at.tzinfo is not None
+
+
+async def test_update_is_kept_as_a_revision_with_before_and_after(world: World) -> None:
+    changes = InvoiceChanges(
+        reference="ref-2",
+        customer=Customer("Budi", "0811", ""),
+        items=[ItemSpec("A", 2, 1000), ItemSpec("B", 1, 5)],
+    )
+    updated = await world.runtime.invoices.update_invoice(world.actor, world.invoice.id, changes)
+
+    revisions = await world.runtime.invoices.revisions(world.actor.merchant_id, world.invoice.id)
+    assert [(r.version, r.action) for r in revisions] == [(1, "created"), (2, "updated")]
+    second = revisions[1]
+    assert second.dialect == "winpay" and second.actor == world.actor.credential_id
+    assert second.before is not None and second.before["reference"] == "ref-1"
+    assert second.after["reference"] == "ref-2" and second.after["total"] == 2005
+    assert {"reference", "customer", "items", "total"} <= set(second.changed)
+    assert updated.version == 2
+    assert {i.id for i in updated.items}.isdisjoint({i.id for i in world.invoice.items})
+
+
+async def test_live_reference_is_unique_per_merchant_but_freed_by_cancel(world: World) -> None:
+    with pytest.raises(DuplicateReference):
+        await world.runtime.invoices.create_invoice(world.actor, terms("ref-1"))
+    await world.runtime.invoices.cancel_invoice(world.actor, world.invoice.id)
+    again = await world.runtime.invoices.create_invoice(world.actor, terms("ref-1"))
+    found = await world.runtime.invoices.find_by_reference(world.actor.merchant_id, "ref-1")
+    assert found.id == again.id
+
+
+async def test_payment_writes_revision_and_outbox_row_in_one_commit(world: World) -> None:
+    paid = await world.runtime.payments.pay_invoice(world.invoice.id, channel="BSI", fee=2500)
+    assert paid.status is InvoiceStatus.PAID
+    assert paid.payment is not None and paid.payment.nett == 260000 - 2500
+    with pytest.raises(InvoiceAlreadyPaid):
+        await world.runtime.invoices.update_invoice(
+            world.actor, world.invoice.id, InvoiceChanges(reference="x")
+        )
+    revisions = await world.runtime.invoices.revisions(world.actor.merchant_id, world.invoice.id)
+    assert [r.action for r in revisions] == ["created", "paid"]
+    engine = create_engine(world.runtime.settings.database_url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(outbox.c.topic, outbox.c.invoice_id)).all()
+    engine.dispose()
+    assert rows == [("invoice.paid", world.invoice.id)]
+
+
+async def test_another_merchants_invoice_is_not_found(world: World) -> None:
+    other = await world.runtime.merchants.create_merchant("Other")
+    with pytest.raises(InvoiceNotFound):
+        await world.runtime.invoices.find_invoice(other.merchant.id, world.invoice.id)
+
+
+async def test_hmac_secrets_are_stored_encrypted(world: World) -> None:
+    onboarded = await world.runtime.merchants.create_merchant("Sealed")
+    engine = create_engine(world.runtime.settings.database_url)
+    with engine.connect() as conn:
+        stored = conn.execute(
+            sa.select(credentials.c.secret_encrypted).where(credentials.c.id == onboarded.winpay.id)
+        ).scalar_one()
+    engine.dispose()
+    assert onboarded.winpay.secret and onboarded.winpay.secret not in stored
+    credential = await world.runtime.merchants.credential("winpay", onboarded.winpay.public_id)
+    assert credential is not None and credential.secret == onboarded.winpay.secret

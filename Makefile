@@ -20,8 +20,8 @@ run: $(STAMP)
 	$(BIN)/invoicegate serve --host $(HOST) --port $(PORT) --demo
 
 lint: $(STAMP)
-	$(BIN)/ruff format --check src tests bench
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 

@@ -69,6 +69,7 @@ def test_seed_update_and_cli_payment(server: Server) -> None:
 
     shown = json.loads(server.cli("invoice", "show", invoice_id).stdout)
     assert [r["action"] for r in shown["revisions"]] == ["created", "updated", "paid"]
+    assert client.secret not in server.log()  # nothing secret is logged
     assert [r["dialect"] for r in shown["revisions"]] == ["winpay", "winpay", "cli"]
 
 

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import gc
 import json
 import shlex
 import sys
@@ -160,8 +161,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     if args.demo:
         _print_demo(settings, _with_runtime(settings, _ensure_demo))
+    app = create_app(settings)
+    _tune_garbage_collector()
     uvicorn.run(
-        create_app(settings),
+        app,
         host=args.host,
         port=args.port,
         loop="uvloop",
@@ -169,8 +172,22 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         access_log=False,  # our RequestContext middleware logs each request with its id
         log_config=None,
         lifespan="on",
+        proxy_headers=False,  # no proxy is assumed; trusting X-Forwarded-* would be wrong
     )
     return 0
+
+
+def _tune_garbage_collector() -> None:
+    """Fewer, cheaper collections: measured p99 of updates 54 ms → 31 ms (docs/benchmarks.md).
+
+    Each request allocates thousands of short-lived containers, so the default threshold
+    (700) runs a collection every few requests, and every full one walks everything that
+    lives for the whole process (SQLAlchemy and Pydantic caches). Request objects rarely form
+    cycles; reference counting frees them. Startup objects are frozen out of collections.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
 
 
 async def _ensure_demo(rt: Runtime) -> tuple[Credential, str]:

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
 
@@ -18,15 +19,24 @@ def is_sqlite(url: str | URL) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
+def _json_dumps(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+# orjson: JSON columns (line items, revision snapshots) are encoded on every update.
+_JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+
+
 def create_engine(url: str, *, writer: bool = False, pool_size: int = 10) -> Engine:
     """An engine; for SQLite, `writer` makes each transaction take the write lock up front."""
     parsed = normalise_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(
-            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            parsed, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, **_JSON
         )
     engine = sa.create_engine(
         parsed,
+        **_JSON,
         connect_args={"check_same_thread": False, "timeout": 30},
         pool_size=1 if writer else pool_size,
         max_overflow=0 if writer else pool_size,

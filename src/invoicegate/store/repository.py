@@ -22,40 +22,62 @@ from invoicegate.store.tables import credentials, invoice_revisions, invoices, m
 
 _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
 
+# Statements are built once and run with parameters: building one per call (`.values(...)`)
+# costs more than SQLite takes to run it, on the hot update path.
+_LIVE = invoices.c.status != InvoiceStatus.CANCELLED.value
+_BY_ID = sa.select(invoices).where(invoices.c.id == sa.bindparam("p_id"))
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_REFERENCE = sa.select(invoices).where(
+    invoices.c.merchant_id == sa.bindparam("p_merchant"),
+    invoices.c.reference == sa.bindparam("p_reference"),
+    _LIVE,
+)
+_BY_REFERENCE_LOCKED = _BY_REFERENCE.with_for_update()
+_REFERENCE_TAKEN = (
+    sa.select(invoices.c.id)
+    .where(
+        invoices.c.merchant_id == sa.bindparam("p_merchant"),
+        invoices.c.reference == sa.bindparam("p_reference"),
+        invoices.c.id != sa.bindparam("p_except"),
+        _LIVE,
+    )
+    .limit(1)
+)
+_INSERT_INVOICE = sa.insert(invoices)
+# The version guard is the last line against a lost update, whatever locking did.
+_UPDATE_INVOICE = sa.update(invoices).where(
+    invoices.c.id == sa.bindparam("p_id"), invoices.c.version == sa.bindparam("p_prior")
+)
+_CURRENT_VERSION = sa.select(invoices.c.version).where(invoices.c.id == sa.bindparam("p_id"))
+_INSERT_REVISION = sa.insert(invoice_revisions)
+_REVISIONS = (
+    sa.select(invoice_revisions)
+    .where(invoice_revisions.c.invoice_id == sa.bindparam("p_id"))
+    .order_by(invoice_revisions.c.version)
+)
+_INSERT_OUTBOX = sa.insert(outbox)
+
 
 class SqlInvoiceRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
-        query = sa.select(invoices).where(invoices.c.id == invoice_id)
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = _BY_ID_LOCKED if for_update else _BY_ID
+        row = self._conn.execute(query, {"p_id": invoice_id}).mappings().first()
         return _invoice_from_row(row) if row else None
 
     def get_live_by_reference(
         self, merchant_id: str, reference: str, *, for_update: bool = False
     ) -> Invoice | None:
-        query = sa.select(invoices).where(
-            invoices.c.merchant_id == merchant_id,
-            invoices.c.reference == reference,
-            invoices.c.status != InvoiceStatus.CANCELLED.value,
-        )
-        if for_update:
-            query = query.with_for_update()
-        row = self._conn.execute(query).mappings().first()
+        query = _BY_REFERENCE_LOCKED if for_update else _BY_REFERENCE
+        params = {"p_merchant": merchant_id, "p_reference": reference}
+        row = self._conn.execute(query, params).mappings().first()
         return _invoice_from_row(row) if row else None
 
     def reference_taken(self, merchant_id: str, reference: str, except_id: str | None) -> bool:
-        query = sa.select(invoices.c.id).where(
-            invoices.c.merchant_id == merchant_id,
-            invoices.c.reference == reference,
-            invoices.c.status != InvoiceStatus.CANCELLED.value,
-        )
-        if except_id is not None:
-            query = query.where(invoices.c.id != except_id)
-        return self._conn.execute(query.limit(1)).first() is not None
+        params = {"p_merchant": merchant_id, "p_reference": reference, "p_except": except_id or ""}
+        return self._conn.execute(_REFERENCE_TAKEN, params).first() is not None
 
     def add(self, invoice: Invoice) -> None:
         values = _invoice_to_row(invoice)
@@ -65,60 +87,53 @@ class SqlInvoiceRepository:
         values["checkout_slug"] = invoice.checkout_slug
         values["created_at"] = invoice.created_at
         values["callback_url"] = invoice.callback_url
-        self._write(sa.insert(invoices).values(values))
+        self._write(_INSERT_INVOICE, values)
 
     def save(self, invoice: Invoice) -> None:
-        # The version guard is the last line against a lost update, whatever locking did.
-        result = self._write(
-            sa.update(invoices)
-            .where(invoices.c.id == invoice.id, invoices.c.version == invoice.version - 1)
-            .values(_invoice_to_row(invoice))
-        )
-        if result.rowcount != 1:
-            current = self._conn.execute(
-                sa.select(invoices.c.version).where(invoices.c.id == invoice.id)
-            ).scalar()
+        values = _invoice_to_row(invoice)
+        values["p_id"] = invoice.id
+        values["p_prior"] = invoice.version - 1
+        if self._write(_UPDATE_INVOICE, values).rowcount != 1:
+            current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice.id}).scalar()
             raise StaleVersion(current or 0)
 
     def add_revision(self, revision: Revision) -> None:
         self._conn.execute(
-            sa.insert(invoice_revisions).values(
-                invoice_id=revision.invoice_id,
-                version=revision.version,
-                action=revision.action,
-                actor=revision.actor,
-                dialect=revision.dialect,
-                at=revision.at,
-                before=revision.before,
-                after=revision.after,
-                changed=revision.changed,
-            )
+            _INSERT_REVISION,
+            {
+                "invoice_id": revision.invoice_id,
+                "version": revision.version,
+                "action": revision.action,
+                "actor": revision.actor,
+                "dialect": revision.dialect,
+                "at": revision.at,
+                "after": revision.after,
+                "changed": revision.changed,
+            },
         )
 
     def revisions(self, invoice_id: str) -> list[Revision]:
-        rows = self._conn.execute(
-            sa.select(invoice_revisions)
-            .where(invoice_revisions.c.invoice_id == invoice_id)
-            .order_by(invoice_revisions.c.version)
-        ).mappings()
-        return [
-            Revision(
-                invoice_id=row["invoice_id"],
-                version=row["version"],
-                action=row["action"],
-                actor=row["actor"],
-                dialect=row["dialect"],
-                at=row["at"],
-                before=row["before"],
-                after=row["after"],
-                changed=row["changed"],
+        rows = self._conn.execute(_REVISIONS, {"p_id": invoice_id}).mappings()
+        history: list[Revision] = []
+        for row in rows:
+            history.append(
+                Revision(
+                    invoice_id=row["invoice_id"],
+                    version=row["version"],
+                    action=row["action"],
+                    actor=row["actor"],
+                    dialect=row["dialect"],
+                    at=row["at"],
+                    before=history[-1].after if history else None,
+                    after=row["after"],
+                    changed=row["changed"],
+                )
             )
-            for row in rows
-        ]
+        return history
 
-    def _write(self, statement: sa.Executable) -> sa.CursorResult[Any]:
+    def _write(self, statement: sa.Executable, values: dict[str, Any]) -> sa.CursorResult[Any]:
         try:
-            return self._conn.execute(statement)
+            return self._conn.execute(statement, values)
         except IntegrityError as error:
             if _LIVE_REFERENCE_INDEX in str(
                 error.orig

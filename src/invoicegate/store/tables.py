@@ -100,7 +100,8 @@ invoice_revisions = sa.Table(
     sa.Column("actor", sa.String(100), nullable=False),
     sa.Column("dialect", sa.String(20), nullable=False),
     sa.Column("at", UtcDateTime(), nullable=False),
-    sa.Column("before", sa.JSON()),
+    # Only the state after the change is stored: the state before is the previous
+    # revision's, so the repository derives it when reading.
     sa.Column("after", sa.JSON(), nullable=False),
     sa.Column("changed", sa.JSON(), nullable=False),
     sa.UniqueConstraint("invoice_id", "version", name="uq_revisions_invoice_version"),

@@ -1,18 +1,17 @@
 """Units of work over SQL, and the transactors that run them: group commit or one per call.
 
 SQLite allows one writer at a time, and a durable commit (fsync) costs about as much as
-everything else a request does. So on SQLite one writer thread takes every unit of work that
-is waiting, runs each inside its own SAVEPOINT (a failing one rolls back alone), and commits
-them all with a single fsync: group commit. Callers are answered only after that commit.
+everything else a request does. So on SQLite every unit of work that is waiting is run
+inside its own SAVEPOINT (a failing one rolls back alone), and they are all committed with
+a single fsync: group commit. Callers are answered only after that commit.
 
 PostgreSQL takes many writers; there each unit of work is its own transaction on a pooled
 connection, and `for_update` reads lock the rows they will change.
 """
 
 import asyncio
-import queue
-import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -57,98 +56,94 @@ class PooledTransactor:
         self._engine.dispose()
 
 
-class _Job:
-    __slots__ = ("future", "loop", "work")
-
-    def __init__(self, work: Work, loop: asyncio.AbstractEventLoop, future: asyncio.Future[Any]):
-        self.work = work
-        self.loop = loop
-        self.future = future
-
-
-_STOP = object()
-
-
 class GroupCommitTransactor:
-    """SQLite: all writes through one thread that commits waiting units of work together."""
+    """SQLite: units of work waiting on the event loop are committed together.
+
+    The statements of a batch run on the event loop's own thread: they are short, and a
+    separate writer thread would only trade the GIL back and forth around every sqlite3
+    call. What can wait — BEGIN IMMEDIATE (another process may hold the write lock) and the
+    COMMIT's fsync — runs on one helper thread, during which the next batch gathers.
+    """
 
     def __init__(self, writer: sa.Engine, readers: sa.Engine, box: SecretBox) -> None:
         self._writer = writer
         self._readers = PooledTransactor(readers, box)
         self._box = box
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._thread = threading.Thread(target=self._loop, name="sqlite-writer", daemon=True)
-        self._start_lock = threading.Lock()
+        self._conn: sa.Connection | None = None
+        self._pending: list[tuple[Work, asyncio.Future[Any]]] = []
+        self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None  # kept so it is not collected mid-run
+        self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
 
     async def write(self, work: Callable[[UnitOfWork], T]) -> T:
-        if not self._thread.is_alive():
-            self._start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.put(_Job(work, loop, future))
+        self._pending.append((work, future))
+        if not self._flushing:
+            self._flushing = True
+            self._flusher = loop.create_task(self._flush())
         return await future
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self._readers.read(work)
 
-    def _start(self) -> None:
-        with self._start_lock:
-            if not self._thread.is_alive() and self._thread.ident is None:
-                self._thread.start()
-
     def close(self) -> None:
-        if self._thread.is_alive():
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
+        self._io.shutdown(wait=True)
+        if self._conn is not None:
+            self._conn.close()
         self._writer.dispose()
         self._readers.close()
 
-    def _loop(self) -> None:
-        with self._writer.connect() as conn:
-            while True:
-                first = self._queue.get()
-                if first is _STOP:
-                    return
-                batch = [first]
-                while len(batch) < MAX_BATCH:
-                    try:
-                        job = self._queue.get_nowait()
-                    except queue.Empty:
-                        break
-                    if job is _STOP:
-                        self._queue.put(_STOP)  # finish this batch, then stop
-                        break
-                    batch.append(job)
-                self._run_batch(conn, batch)
-
-    def _run_batch(self, conn: sa.Connection, batch: list[_Job]) -> None:
-        outcomes: list[tuple[_Job, bool, Any]] = []
+    async def _flush(self) -> None:
+        loop = asyncio.get_running_loop()
         try:
-            with conn.begin():
-                uow = SqlUnitOfWork(conn, self._box)
-                for job in batch:
-                    savepoint = conn.begin_nested()
-                    try:
-                        result = job.work(uow)
-                    except BaseException as error:
-                        savepoint.rollback()
-                        outcomes.append((job, False, error))
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                try:
+                    outcomes = await self._commit_batch(loop, batch)
+                except BaseException as error:  # nobody's work landed
+                    outcomes = [(future, False, error) for _, future in batch]
+                for future, ok, value in outcomes:
+                    if future.cancelled():
+                        continue
+                    if ok:
+                        future.set_result(value)
                     else:
-                        savepoint.commit()
-                        outcomes.append((job, True, result))
-        except BaseException as error:  # the commit itself failed: nobody's work landed
-            outcomes = [(job, False, error) for job in batch]
-        for job, ok, value in outcomes:
-            job.loop.call_soon_threadsafe(_settle, job.future, ok, value)
+                        future.set_exception(value)
+        finally:
+            self._flushing = False
 
-
-def _settle(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
-    if future.cancelled():
-        return
-    if ok:
-        future.set_result(value)
-    else:
-        future.set_exception(value)
+    async def _commit_batch(
+        self, loop: asyncio.AbstractEventLoop, batch: list[tuple[Work, asyncio.Future[Any]]]
+    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
+        if self._conn is None:
+            self._conn = await loop.run_in_executor(self._io, self._writer.connect)
+        conn = self._conn
+        transaction = await loop.run_in_executor(self._io, conn.begin)
+        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+        try:
+            uow = SqlUnitOfWork(conn, self._box)
+            # Savepoints straight on the driver connection: SQLAlchemy's begin_nested()
+            # costs more Python than the statements it wraps, once per unit of work.
+            driver = conn.connection.driver_connection
+            assert driver is not None
+            for work, future in batch:
+                driver.execute("SAVEPOINT unit")
+                try:
+                    result = work(uow)
+                except Exception as error:
+                    driver.execute("ROLLBACK TO SAVEPOINT unit")
+                    driver.execute("RELEASE SAVEPOINT unit")
+                    outcomes.append((future, False, error))
+                else:
+                    driver.execute("RELEASE SAVEPOINT unit")
+                    outcomes.append((future, True, result))
+            await loop.run_in_executor(self._io, transaction.commit)
+        except BaseException:
+            if transaction.is_active:
+                await loop.run_in_executor(self._io, transaction.rollback)
+            raise
+        return outcomes
 
 
 def open_transactor(database_url: str, box: SecretBox) -> GroupCommitTransactor | PooledTransactor:

@@ -1,11 +1,11 @@
 """Winpay Checkout Page API endpoints: create, find, findByRef, update, delete, deleteByRef."""
 
-import json
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import orjson
 from pydantic import ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -192,7 +192,7 @@ def _invoice_id(request: Request) -> str:
 
 
 def _dumps(body: dict[str, Any]) -> bytes:
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode()
+    return orjson.dumps(body)
 
 
 __all__ = ["routes", "sign"]

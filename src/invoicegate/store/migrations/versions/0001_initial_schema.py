@@ -121,7 +121,6 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=100), nullable=False),
         sa.Column("dialect", sa.String(length=20), nullable=False),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.Column("before", sa.JSON(), nullable=True),
         sa.Column("after", sa.JSON(), nullable=False),
         sa.Column("changed", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(

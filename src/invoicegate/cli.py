@@ -56,6 +56,11 @@ def _parser() -> argparse.ArgumentParser:
     create.add_argument("--callback-url")
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(run=_merchant_create)
+    add = merchant.add_parser("add-credential", help="add another Winpay key + secret")
+    add.add_argument("merchant_id")
+    add.add_argument("--display-name", required=True, help="invoice display name")
+    add.add_argument("--callback-url")
+    add.set_defaults(run=_merchant_add_credential)
 
     invoice = commands.add_parser("invoice", help="operate on invoices").add_subparsers(
         required=True, metavar="ACTION"
@@ -99,6 +104,17 @@ def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"merchant {out['merchant_id']} ({args.name})")
         print(f"  winpay key:    {onboarded.winpay.public_id}")
         print(f"  winpay secret: {onboarded.winpay.secret}  (shown once; keep it safe)")
+    return 0
+
+
+def _merchant_add_credential(settings: Settings, args: argparse.Namespace) -> int:
+    credential = _with_runtime(
+        settings,
+        lambda rt: rt.merchants.add_winpay_credential(
+            args.merchant_id, args.display_name, args.callback_url
+        ),
+    )
+    print(json.dumps({"merchant_id": args.merchant_id, "winpay": _winpay_json(credential)}))
     return 0
 
 

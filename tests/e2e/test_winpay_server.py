@@ -128,3 +128,28 @@ def test_demo_prints_a_curl_that_works(sqlite_url: str, tmp_path: Path) -> None:
         assert answer["responseData"]["products"][0]["qty"] == 2  # the demo invoice changed
     finally:
         stop_server(server)
+
+
+def test_a_merchant_may_hold_several_winpay_credentials(server: Server) -> None:
+    merchant = server.create_merchant()
+    added = server.cli(
+        "merchant", "add-credential", merchant["merchant_id"], "--display-name", "Shop two"
+    )
+    assert added.returncode == 0, added.stderr
+    second = json.loads(added.stdout)
+    assert second["winpay"]["key"] != merchant["winpay"]["key"]
+
+    first_client = Client(server, merchant)
+    second_client = Client(server, second)
+    created = second_client.call("POST", "/api/create", {**seed_body(), "interval": 60})
+    assert created.status_code == 201
+    invoice_id = created.json()["responseData"]["id"]
+    # Same merchant: either credential sees the invoice; each revision names the one used.
+    assert first_client.call("GET", f"/api/find/{invoice_id}").status_code == 200
+    assert first_client.call("PUT", f"/api/update/{invoice_id}", seed_body(3)).status_code == 200
+    shown = json.loads(server.cli("invoice", "show", invoice_id).stdout)
+    created_by, updated_by = (r["actor"] for r in shown["revisions"])
+    assert created_by != updated_by
+
+    unknown = server.cli("merchant", "add-credential", "no-such-merchant", "--display-name", "x")
+    assert unknown.returncode == 1 and "MerchantNotFound" in unknown.stderr

@@ -16,6 +16,10 @@ class InvalidInput(DomainError):
         super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
 
 
+class MerchantNotFound(DomainError):
+    """No merchant with this id."""
+
+
 class InvoiceNotFound(DomainError):
     """No such invoice for this merchant (also for another merchant's invoice)."""
 

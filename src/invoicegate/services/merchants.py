@@ -2,7 +2,9 @@
 
 import time
 from dataclasses import dataclass
+from datetime import datetime
 
+from invoicegate.domain.errors import MerchantNotFound
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.services import ids
 from invoicegate.services.invoices import utc_now
@@ -29,19 +31,23 @@ class MerchantService:
             now = self._clock()
             merchant = Merchant(id=ids.new_id(), name=name, created_at=now)
             uow.merchants.add_merchant(merchant)
-            winpay = Credential(
-                id=ids.new_id(),
-                merchant_id=merchant.id,
-                dialect=WINPAY,
-                public_id="wp_" + ids.new_secret(12),
-                secret=ids.new_secret(32),
-                secret_hash=None,
-                display_name=name,
-                callback_url=callback_url,
-                created_at=now,
-            )
+            winpay = _winpay_credential(merchant.id, name, callback_url, now)
             uow.merchants.add_credential(winpay)
             return Onboarded(merchant, winpay)
+
+        return await self._tx.write(work)
+
+    async def add_winpay_credential(
+        self, merchant_id: str, display_name: str, callback_url: str | None = None
+    ) -> Credential:
+        """Another Winpay key + secret for the merchant, with its own name and callback URL."""
+
+        def work(uow: UnitOfWork) -> Credential:
+            if uow.merchants.get_merchant(merchant_id) is None:
+                raise MerchantNotFound
+            credential = _winpay_credential(merchant_id, display_name, callback_url, self._clock())
+            uow.merchants.add_credential(credential)
+            return credential
 
         return await self._tx.write(work)
 
@@ -72,3 +78,19 @@ class CredentialCache:
             self._entries.clear()
         self._entries[key] = (now, credential)
         return credential
+
+
+def _winpay_credential(
+    merchant_id: str, display_name: str, callback_url: str | None, now: datetime
+) -> Credential:
+    return Credential(
+        id=ids.new_id(),
+        merchant_id=merchant_id,
+        dialect=WINPAY,
+        public_id="wp_" + ids.new_secret(12),
+        secret=ids.new_secret(32),
+        secret_hash=None,
+        display_name=display_name,
+        callback_url=callback_url,
+        created_at=now,
+    )

@@ -9,6 +9,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from invoicegate.dialects.paylink import routes as paylink
+from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
 from invoicegate.runtime import Runtime
 from invoicegate.settings import Settings
@@ -35,7 +37,12 @@ def create_app(settings: Settings) -> Starlette:
             transactor.close()
 
     app = Starlette(
-        routes=[Route("/healthz", healthz, methods=["GET"]), *winpay.routes(runtime)],
+        routes=[
+            Route("/healthz", healthz, methods=["GET"]),
+            *winpay.routes(runtime),
+            *paylink.routes(runtime),
+            *paylink_v2.routes(runtime),
+        ],
         middleware=[Middleware(RequestContext)],
         lifespan=lifespan,
     )

@@ -97,6 +97,11 @@ def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
         "merchant_id": onboarded.merchant.id,
         "name": onboarded.merchant.name,
         "winpay": _winpay_json(onboarded.winpay),
+        "paylink": {"merchant_id": onboarded.merchant.id, "api_key": onboarded.paylink.secret},
+        "paylink_v2": {
+            "api_id": onboarded.paylink_v2.credential.public_id,
+            "secret_key": onboarded.paylink_v2.secret,
+        },
     }
     if args.json:
         print(json.dumps(out))
@@ -104,6 +109,9 @@ def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"merchant {out['merchant_id']} ({args.name})")
         print(f"  winpay key:    {onboarded.winpay.public_id}")
         print(f"  winpay secret: {onboarded.winpay.secret}  (shown once; keep it safe)")
+        print(f"  paylink X-API-KEY:    {onboarded.paylink.secret}  (shown once)")
+        print(f"  paylink v2 apiId:     {onboarded.paylink_v2.credential.public_id}")
+        print(f"  paylink v2 secretKey: {onboarded.paylink_v2.secret}  (shown once)")
     return 0
 
 

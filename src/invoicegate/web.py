@@ -1,9 +1,11 @@
 """Edge helpers every HTTP surface shares: request ids and access logs, capped body reads."""
 
+import json
 import logging
 import re
 import time
 import uuid
+from decimal import Decimal
 from typing import Any
 
 from starlette.requests import Request
@@ -32,6 +34,21 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise BodyTooLarge
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def loads_exact(raw: bytes) -> Any:
+    """JSON with every non-integer number as an exact Decimal (money never passes a float).
+
+    Raises ValueError for invalid JSON, including NaN and Infinity, which JSON does not have.
+    """
+
+    def refuse(constant: str) -> Any:
+        raise ValueError(f"{constant} is not JSON")
+
+    try:
+        return json.loads(raw, parse_float=Decimal, parse_constant=refuse)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None
 
 
 class RequestContext:

@@ -3,7 +3,12 @@
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from invoicegate.domain.errors import DuplicateReference, InvoiceNotFound, StaleVersion
+from invoicegate.domain.errors import (
+    DuplicateReference,
+    InvalidInput,
+    InvoiceNotFound,
+    StaleVersion,
+)
 from invoicegate.domain.invoice import (
     Invoice,
     InvoiceChanges,
@@ -13,7 +18,13 @@ from invoicegate.domain.invoice import (
     new_invoice,
 )
 from invoicegate.services import ids
-from invoicegate.services.ports import Clock, Transactor, UnitOfWork
+from invoicegate.services.ports import (
+    MAX_PAGE_SIZE,
+    Clock,
+    InvoiceQuery,
+    Transactor,
+    UnitOfWork,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +141,19 @@ class InvoiceService:
             return _cancel(uow, actor, current, self._clock())
 
         return await self._tx.write(work)
+
+    async def list_invoices(
+        self, merchant_id: str, query: InvoiceQuery
+    ) -> tuple[list[Invoice], int]:
+        """One page of the merchant's invoices and the count of all that match the filters."""
+        problems: list[tuple[str, str]] = []
+        if query.page < 1:
+            problems.append(("page", "must be 1 or more"))
+        if not 1 <= query.page_size <= MAX_PAGE_SIZE:
+            problems.append(("page_size", f"must be 1 to {MAX_PAGE_SIZE}"))
+        if problems:
+            raise InvalidInput(problems)
+        return await self._tx.read(lambda uow: uow.invoices.list_for_merchant(merchant_id, query))
 
     async def revisions(self, merchant_id: str, invoice_id: str) -> list[Revision]:
         def work(uow: UnitOfWork) -> list[Revision]:

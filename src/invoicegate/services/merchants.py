@@ -1,5 +1,7 @@
 """Merchant use cases: onboarding a merchant with a credential for each dialect we speak."""
 
+import hashlib
+import hmac
 import time
 from dataclasses import dataclass
 from datetime import datetime
@@ -11,6 +13,32 @@ from invoicegate.services.invoices import utc_now
 from invoicegate.services.ports import Clock, Transactor, UnitOfWork
 
 WINPAY = "winpay"
+PAYLINK = "paylink"
+PAYLINK_V2 = "paylink_v2"
+
+
+def hash_secret(secret: str) -> str:
+    """SHA-256 of a presented key: our keys are 32 random bytes, so no slow hash is needed.
+
+    docs/decisions/0006-paylink-credentials.md says why; the hash is also the lookup key
+    of a Paylink API key, which is never stored in clear.
+    """
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(secret: str, stored_hash: str | None) -> bool:
+    """Constant-time check of a presented secret against a stored hash (None never matches)."""
+    expected = (stored_hash or "-" * 64).encode()  # same work when nothing is stored
+    matched = hmac.compare_digest(hash_secret(secret).encode(), expected)
+    return matched and stored_hash is not None
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A credential kept only as a hash, with its plain secret for the one time it is shown."""
+
+    credential: Credential
+    secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,6 +47,8 @@ class Onboarded:
 
     merchant: Merchant
     winpay: Credential
+    paylink: IssuedKey  # public_id is the hash of the X-API-KEY; URLs carry merchant.id
+    paylink_v2: IssuedKey  # public_id is the apiId; the secretKey is kept as a hash
 
 
 class MerchantService:
@@ -33,7 +63,11 @@ class MerchantService:
             uow.merchants.add_merchant(merchant)
             winpay = _winpay_credential(merchant.id, name, callback_url, now)
             uow.merchants.add_credential(winpay)
-            return Onboarded(merchant, winpay)
+            paylink = _paylink_credential(merchant.id, name, callback_url, now)
+            uow.merchants.add_credential(paylink.credential)
+            paylink_v2 = _paylink_v2_credential(merchant.id, name, callback_url, now)
+            uow.merchants.add_credential(paylink_v2.credential)
+            return Onboarded(merchant, winpay, paylink, paylink_v2)
 
         return await self._tx.write(work)
 
@@ -94,3 +128,40 @@ def _winpay_credential(
         callback_url=callback_url,
         created_at=now,
     )
+
+
+def _paylink_credential(
+    merchant_id: str, display_name: str, callback_url: str | None, now: datetime
+) -> IssuedKey:
+    api_key = "pl_" + ids.new_secret(32)
+    digest = hash_secret(api_key)
+    credential = Credential(
+        id=ids.new_id(),
+        merchant_id=merchant_id,
+        dialect=PAYLINK,
+        public_id=digest,  # looked up by the hash of the presented key
+        secret=None,
+        secret_hash=digest,
+        display_name=display_name,
+        callback_url=callback_url,
+        created_at=now,
+    )
+    return IssuedKey(credential, api_key)
+
+
+def _paylink_v2_credential(
+    merchant_id: str, display_name: str, callback_url: str | None, now: datetime
+) -> IssuedKey:
+    secret_key = ids.new_secret(32)
+    credential = Credential(
+        id=ids.new_id(),
+        merchant_id=merchant_id,
+        dialect=PAYLINK_V2,
+        public_id="APP_ID_" + ids.new_secret(12),
+        secret=None,
+        secret_hash=hash_secret(secret_key),
+        display_name=display_name,
+        callback_url=callback_url,
+        created_at=now,
+    )
+    return IssuedKey(credential, secret_key)

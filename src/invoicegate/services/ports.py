@@ -1,13 +1,33 @@
 """What the services need from the outside world, as protocols the store (or a fake) fills."""
 
 from collections.abc import Callable
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Protocol, TypeVar
 
-from invoicegate.domain.invoice import Invoice, Revision
+from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
 
 T = TypeVar("T")
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceQuery:
+    """Which of a merchant's invoices to list; every filter left as None matches all.
+
+    Dates are inclusive and compare with the creation instant's UTC date; the name and
+    phone match any part, case-insensitively. Pages count from 1, ordered by creation.
+    """
+
+    status: InvoiceStatus | None = None
+    created_from: date | None = None
+    created_to: date | None = None
+    customer_name: str | None = None
+    customer_phone: str | None = None
+    page: int = 1
+    page_size: int = 20
 
 
 class InvoiceRepository(Protocol):
@@ -31,6 +51,9 @@ class InvoiceRepository(Protocol):
     def add_revision(self, revision: Revision) -> None: ...
 
     def revisions(self, invoice_id: str) -> list[Revision]: ...
+
+    def list_for_merchant(self, merchant_id: str, query: InvoiceQuery) -> tuple[list[Invoice], int]:
+        """One page of the merchant's invoices (cancelled included) and how many match."""
 
 
 class MerchantRepository(Protocol):

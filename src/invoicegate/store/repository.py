@@ -1,6 +1,6 @@
 """Every query the service runs, mapping rows to domain objects and back explicitly."""
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +17,7 @@ from invoicegate.domain.invoice import (
 )
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.domain.money import Currency
+from invoicegate.services.ports import InvoiceQuery
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants, outbox
 
@@ -130,6 +131,35 @@ class SqlInvoiceRepository:
                 )
             )
         return history
+
+    def list_for_merchant(self, merchant_id: str, query: InvoiceQuery) -> tuple[list[Invoice], int]:
+        conditions: list[sa.ColumnElement[bool]] = [invoices.c.merchant_id == merchant_id]
+        if query.status is not None:
+            conditions.append(invoices.c.status == query.status.value)
+        if query.created_from is not None:
+            conditions.append(invoices.c.created_at >= _utc_midnight(query.created_from))
+        if query.created_to is not None:  # inclusive: up to the next day's midnight
+            end = _utc_midnight(query.created_to) + timedelta(days=1)
+            conditions.append(invoices.c.created_at < end)
+        if query.customer_name:
+            conditions.append(
+                invoices.c.customer_name.icontains(query.customer_name, autoescape=True)
+            )
+        if query.customer_phone:
+            conditions.append(
+                invoices.c.customer_phone.icontains(query.customer_phone, autoescape=True)
+            )
+        count = sa.select(sa.func.count()).select_from(invoices).where(*conditions)
+        total = int(self._conn.execute(count).scalar_one())
+        page = (
+            sa.select(invoices)
+            .where(*conditions)
+            .order_by(invoices.c.created_at, invoices.c.id)  # stable: ids break ties
+            .limit(query.page_size)
+            .offset((query.page - 1) * query.page_size)
+        )
+        rows = self._conn.execute(page).mappings()
+        return [_invoice_from_row(row) for row in rows], total
 
     def _write(self, statement: sa.Executable, values: dict[str, Any]) -> sa.CursorResult[Any]:
         try:
@@ -275,6 +305,10 @@ def _invoice_from_row(row: sa.RowMapping) -> Invoice:
         updated_at=row["updated_at"],
         payment=_payment_from_json(payment) if payment else None,
     )
+
+
+def _utc_midnight(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
 
 
 def _payment_to_json(payment: Payment) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from invoicegate.dialects.jsonwire import field_path
 from invoicegate.dialects.winpay.schemas import (
     RUPIAH,
     CreateInvoiceBody,
@@ -107,22 +108,12 @@ def validation_messages(error: ValidationError) -> list[str]:
         if problem["type"] == "json_invalid":
             messages.append("body: must be valid JSON")
             continue
-        path = _path(problem["loc"])
+        path = field_path(problem["loc"])
         message = str(problem["msg"])
         if problem["type"] == "model_type" or problem["type"] == "model_attributes_type":
             message = "must be a JSON object"
         messages.append(f"{path}: {message}" if path else f"body: {message}")
     return messages
-
-
-def _path(location: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in location:
-        if isinstance(part, int):
-            text += f"[{part}]"
-        else:
-            text += f".{part}" if text else str(part)
-    return text
 
 
 # The core's field names, in this dialect's words (for rules the core checks itself).

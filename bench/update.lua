@@ -1,0 +1,103 @@
+-- wrk script: signed Winpay `PUT /api/update/{id}` calls, round-robin over prepared invoices.
+--
+-- Reads (from the environment, as written by bench/setup_invoices.py):
+--   BENCH_IDS          file of "<invoice id> <ref>" lines (or give the path after `--`)
+--   WINPAY_KEY, WINPAY_TIMESTAMP, WINPAY_SIGNATURE   one signed timestamp for the whole run
+-- Each body is the seed's request sample with that invoice's own ref, so every update is
+-- valid and refs stay unique. done() prints the status-code counts, one non-2xx body if any,
+-- and a machine-readable "BENCH ..." line that bench/run.sh collects.
+-- Usage: wrk -t1 -c32 -d20s --latency -s bench/update.lua http://127.0.0.1:PORT [-- ids.txt]
+
+local threads = {}
+
+function setup(thread)
+   thread:set("thread_index", #threads)
+   table.insert(threads, thread)
+end
+
+local function required(name)
+   local value = os.getenv(name)
+   if value == nil or value == "" then
+      error(name .. " is not set (source the auth.env written by bench/setup_invoices.py)")
+   end
+   return value
+end
+
+local function seed_body(ref)
+   return '{"customer":{"name":"Delina Prasetya","email":"[email protected]",'
+      .. '"phone":"082342341"},"invoice":{"ref":"' .. ref .. '","products":'
+      .. '[{"name":"01002676","qty":1,"price":260000}]},'
+      .. '"back_url":"https://your-invoice-url.com"}'
+end
+
+local requests = {}
+local next_request = 1
+statuses = {}
+first_failure = nil
+
+function init(args)
+   local path = args[1] or required("BENCH_IDS")
+   local headers = {
+      ["Content-Type"] = "application/json",
+      ["X-Winpay-Key"] = required("WINPAY_KEY"),
+      ["X-Winpay-Timestamp"] = required("WINPAY_TIMESTAMP"),
+      ["X-Winpay-Signature"] = required("WINPAY_SIGNATURE"),
+   }
+   for line in io.lines(path) do
+      local id, ref = line:match("^(%S+)%s+(%S+)$")
+      if id then
+         table.insert(requests, wrk.format("PUT", "/api/update/" .. id, headers, seed_body(ref)))
+      end
+   end
+   if #requests == 0 then
+      error("no invoice ids in " .. path)
+   end
+   -- Threads start at different invoices so that no two updates of one invoice race.
+   next_request = (thread_index or 0) * math.floor(#requests / 8) % #requests + 1
+end
+
+function request()
+   local r = requests[next_request]
+   next_request = next_request % #requests + 1
+   return r
+end
+
+function response(status, headers, body)
+   statuses[status] = (statuses[status] or 0) + 1
+   if status >= 300 and first_failure == nil then
+      first_failure = status .. " " .. string.sub(body or "", 1, 300)
+   end
+end
+
+function done(summary, latency, _)
+   local counts, failure, non2xx = {}, nil, 0
+   for _, thread in ipairs(threads) do
+      for status, n in pairs(thread:get("statuses")) do
+         counts[status] = (counts[status] or 0) + n
+         if status >= 300 then
+            non2xx = non2xx + n
+         end
+      end
+      failure = failure or thread:get("first_failure")
+   end
+   local codes = {}
+   for status, n in pairs(counts) do
+      table.insert(codes, status .. ":" .. n)
+   end
+   table.sort(codes)
+   local errors = summary.errors
+   local seconds = summary.duration / 1e6
+   io.write("status counts: ", table.concat(codes, " "), "\n")
+   io.write("non-2xx responses: ", non2xx, "\n")
+   if failure then
+      io.write("first non-2xx: ", failure, "\n")
+   end
+   io.write(string.format(
+      "BENCH requests=%d seconds=%.2f rps=%.1f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f "
+         .. "max_ms=%.2f non2xx=%d ok=%d socket_errors=%d statuses=%s\n",
+      summary.requests, seconds, summary.requests / seconds,
+      latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+      latency:percentile(99) / 1000, latency.max / 1000, non2xx, counts[200] or 0,
+      errors.connect + errors.read + errors.write + errors.timeout,
+      table.concat(codes, ",")))
+end

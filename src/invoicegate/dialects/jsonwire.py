@@ -1,0 +1,171 @@
+"""Field rules the JSON dialects share: exact numbers, whole quantities, text, error paths.
+
+Bodies are parsed with `web.loads_exact`, so every non-integer number arrives here as an
+exact Decimal. Each dialect keeps its own wire names and envelopes; only these rules are
+common, so they live outside any one dialect (dialects never import each other).
+"""
+
+import re
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
+from pydantic_core import PydanticCustomError
+from starlette.requests import Request
+
+from invoicegate.domain.invoice import MAX_QUANTITY, ItemSpec
+from invoicegate.domain.money import Currency, MoneyError, format_major, parse_minor_units
+from invoicegate.web import BodyTooLarge, loads_exact, read_body
+
+Problem = tuple[str, str]  # (wire field path, reason)
+_URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
+
+
+def plain_text(value: str) -> str:
+    if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise PydanticCustomError("text", "must not contain NUL or unpaired surrogates")
+    return value
+
+
+def text(max_length: int, min_length: int = 1) -> Any:
+    return Annotated[
+        str, Field(min_length=min_length, max_length=max_length), AfterValidator(plain_text)
+    ]
+
+
+def number(value: Any) -> Decimal:
+    if isinstance(value, bool) or not isinstance(value, int | Decimal):
+        raise PydanticCustomError("number", "must be a number")
+    return Decimal(value)
+
+
+def whole_quantity(value: Any) -> int:
+    """Whole units only (docs/dialects/paylink.md says why): 2 and 2.0 pass, 1.5 does not."""
+    amount = number(value)
+    if amount != amount.to_integral_value():
+        raise PydanticCustomError(
+            "quantity", "must be a whole number (fractional quantities are not supported)"
+        )
+    if not 1 <= amount <= MAX_QUANTITY:
+        raise PydanticCustomError("quantity", f"must be 1 to {MAX_QUANTITY}")
+    return int(amount)
+
+
+def currency_code(value: str) -> str:
+    try:
+        Currency.of(value)
+    except MoneyError as error:
+        raise PydanticCustomError("currency", str(error)) from None
+    return value
+
+
+def http_url(value: str) -> str:
+    if not _URL.fullmatch(value):
+        raise PydanticCustomError("url", "must be an http(s) URL")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(number)]
+Quantity = Annotated[int, BeforeValidator(whole_quantity)]
+CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(currency_code)]
+HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
+
+
+def wire_amount(minor: int, currency: Currency) -> int | float:
+    """A JSON number in major units: whole amounts as integers, others as decimals.
+
+    The float only carries the value onto the wire: up to 15 significant digits its
+    shortest repr is exactly the decimal (5200.5 is written 5200.5).
+    """
+    major = format_major(minor, currency)
+    if major == major.to_integral_value():
+        return int(major)
+    return float(major)
+
+
+def validation_problems(error: ValidationError) -> list[Problem]:
+    """One (field path, reason) per bad field, e.g. ("items[0].price", "must be a number")."""
+    problems: list[Problem] = []
+    for problem in error.errors(include_url=False):
+        kind = problem["type"]
+        path = field_path(problem["loc"]) or "body"
+        if kind == "missing":
+            reason = "is required"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            reason = "must be a JSON object"
+        else:
+            reason = str(problem["msg"])
+        problems.append((path, reason))
+    return problems
+
+
+def field_path(location: tuple[int | str, ...]) -> str:
+    """A Pydantic error location as a client writes it: `items[0].price`."""
+    out = ""
+    for part in location:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+class BadInput(Exception):
+    """Wire input that breaks a rule, with one (field path, reason) pair per problem."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__(problems)
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+async def parse_exact_body(request: Request, model: type[M], limit: int) -> M:
+    """The body as `model`, its decimals read exactly; raises BadInput listing every problem."""
+    try:
+        raw = await read_body(request, limit)
+    except BodyTooLarge:
+        raise BadInput([("body", f"must be at most {limit} bytes")]) from None
+    try:
+        data = loads_exact(raw)
+    except ValueError:
+        raise BadInput([("body", "must be valid JSON")]) from None
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise BadInput(validation_problems(error)) from None
+
+
+def priced_items(
+    lines: Sequence[tuple[str, int, Decimal]],
+    items_path: str,
+    total: Decimal,
+    total_path: str,
+    currency: Currency,
+    problems: list[Problem],
+) -> list[ItemSpec]:
+    """(name, quantity, price) lines in minor units, whose stated total must be their sum.
+
+    Every problem is appended to `problems` (the caller raises once, with all of them).
+    """
+    items: list[ItemSpec] = []
+    for index, (name, quantity, price) in enumerate(lines):
+        minor = _minor(price, currency, f"{items_path}[{index}].price", problems)
+        items.append(ItemSpec(name, quantity, minor or 0))
+    stated = _minor(total, currency, total_path, problems)
+    if not problems:
+        computed = sum(item.quantity * item.unit_price for item in items)
+        if stated != computed:
+            expected = format_major(computed, currency)
+            problems.append((total_path, f"must equal the sum of quantity * price ({expected})"))
+    return items
+
+
+def _minor(value: Decimal, currency: Currency, path: str, problems: list[Problem]) -> int | None:
+    try:
+        return parse_minor_units(value, currency)
+    except MoneyError as error:
+        problems.append((path, str(error)))
+        return None

@@ -16,6 +16,7 @@ from pathlib import Path
 LABELS = {
     "bare": "bare ASGI app, canned answer (ceiling)",
     "sqlite": "invoicegate, SQLite (WAL, synchronous=FULL)",
+    "paylink-sqlite": "invoicegate, SQLite, Paylink seed update",
     "postgres": "invoicegate, PostgreSQL 15",
 }
 

@@ -7,7 +7,8 @@
 #   DURATION=15 TARGETS="bare sqlite" bash bench/run.sh
 #
 # DURATION (s, default 20, at most 240: one signed timestamp must stay valid for the run),
-# CONNECTIONS (32), INVOICES (1000), TARGETS ("bare sqlite postgres"),
+# CONNECTIONS (32), INVOICES (1000), TARGETS ("bare sqlite paylink-sqlite postgres"; the
+# paylink-sqlite target sends the Paylink seed's update instead of Winpay's),
 # PGHOST/PGPORT (127.0.0.1/5432; the postgres target is skipped if nothing answers there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 INVOICES=${INVOICES:-1000}
-TARGETS=${TARGETS:-bare sqlite postgres}
+TARGETS=${TARGETS:-bare sqlite paylink-sqlite postgres}
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 PG_DB=invoicegate_bench
@@ -109,15 +110,17 @@ bench_bare() {
     echo "target=bare $BENCH_LINE" >>"$RUN_DIR/summary.txt"
 }
 
-# bench_service NAME DATABASE_URL: migrate, serve, create invoices, load, check the revisions.
+# bench_service NAME DATABASE_URL [DIALECT]: migrate, serve, create invoices, load, check the
+# revisions.
 bench_service() {
-    local name=$1 db_url=$2
+    local name=$1 db_url=$2 dialect=${3:-winpay}
     URL=http://127.0.0.1:$(free_port)
     export INVOICEGATE_DATABASE_URL=$db_url INVOICEGATE_PUBLIC_URL=$URL
     export INVOICEGATE_DATA_DIR=$WORK/$name/data
     "$BIN/invoicegate" migrate >"$RUN_DIR/$name.migrate.log" 2>&1
     start_server "$name" "$BIN/invoicegate" serve --host 127.0.0.1 --port "${URL##*:}"
-    "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" --out "$WORK/$name"
+    "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" --out "$WORK/$name" \
+        --dialect "$dialect"
     run_wrk "$name"
     stop_server
     local revisions
@@ -131,6 +134,7 @@ for target in $TARGETS; do
     case $target in
     bare) bench_bare ;;
     sqlite) bench_service sqlite "sqlite:///$WORK/sqlite/bench.db" ;;
+    paylink-sqlite) bench_service paylink-sqlite "sqlite:///$WORK/paylink-sqlite/bench.db" paylink ;;
     postgres)
         if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
             echo "== postgres: nothing answers at $PGHOST:$PGPORT, skipped" >&2
@@ -141,7 +145,7 @@ for target in $TARGETS; do
         bench_service postgres "postgresql://$PGHOST:$PGPORT/$PG_DB"
         psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $PG_DB"
         ;;
-    *) echo "unknown target $target (bare, sqlite, postgres)" >&2 && exit 2 ;;
+    *) echo "unknown target $target (bare, sqlite, paylink-sqlite, postgres)" >&2 && exit 2 ;;
     esac
 done
 

@@ -1,9 +1,10 @@
-"""Prepare a load run: a merchant, N invoices made through POST /api/create, and signed headers.
+"""Prepare a load run: a merchant, N invoices made through the dialect's create, and its auth.
 
 Writes into --out:
-  ids.txt   one "<invoice id> <ref>" line per invoice (refs are bench-1 … bench-N)
-  auth.env  WINPAY_KEY, WINPAY_TIMESTAMP, WINPAY_SIGNATURE for bench/update.lua; the signature
-            covers only the timestamp, which the service accepts for 300 s from now
+  ids.txt   one "<update path> <ref>" line per invoice (refs are bench-1 … bench-N)
+  auth.env  BENCH_DIALECT and the dialect's auth for bench/update.lua: WINPAY_KEY,
+            WINPAY_TIMESTAMP, WINPAY_SIGNATURE (the signature covers only the timestamp,
+            which the service accepts for 300 s from now), or PAYLINK_API_KEY
 
 The merchant comes from `invoicegate merchant create --json` (same environment as the server)
 unless --key and --secret are given. --fake writes random ids and a made-up key instead, for
@@ -20,6 +21,7 @@ import sys
 import uuid
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -46,15 +48,50 @@ def signed_headers(key: str, secret: str) -> dict[str, str]:
     }
 
 
-def create_merchant() -> tuple[str, str]:
+def create_merchant() -> dict[str, Any]:
     made = subprocess.run(
         [str(CLI), "merchant", "create", "--name", "bench", "--json"],
         check=True,
         capture_output=True,
         text=True,
     )
-    winpay = json.loads(made.stdout)["winpay"]
-    return winpay["key"], winpay["secret"]
+    merchant: dict[str, Any] = json.loads(made.stdout)
+    return merchant
+
+
+def paylink_create_body(ref: str) -> dict[str, object]:
+    """The seed's update body (seeds/paylink-update-invoice.txt) plus what create needs."""
+    return {
+        "invoiceNumber": ref,
+        "items": [
+            {"description": "Web Development Services", "quantity": 1, "price": 5000},
+            {"description": "Hosting Services", "quantity": 1, "price": 200},
+        ],
+        "totalAmount": 5200,
+        "dueDate": "2099-07-31",
+        "currency": "SAR",
+        "customerInfo": {"customerName": "Bench Customer", "customerPhone": "966500000000"},
+    }
+
+
+async def create_paylink_invoices(
+    url: str, merchant_id: str, api_key: str, count: int, concurrency: int
+) -> list[tuple[str, str]]:
+    gate = asyncio.Semaphore(concurrency)
+    collection = f"/api/merchants/{merchant_id}/invoices"
+
+    async def create(client: httpx.AsyncClient, ref: str) -> tuple[str, str]:
+        async with gate:
+            answer = await client.post(
+                collection, json=paylink_create_body(ref), headers={"X-API-KEY": api_key}
+            )
+        if answer.status_code != 201:
+            raise SystemExit(f"create {ref}: HTTP {answer.status_code} {answer.text[:500]}")
+        return f"{collection}/{answer.json()['invoiceId']}", ref
+
+    async with httpx.AsyncClient(base_url=url, timeout=30) as client:
+        jobs = [create(client, f"bench-{n}") for n in range(1, count + 1)]
+        return list(await asyncio.gather(*jobs))
 
 
 async def create_invoices(
@@ -70,11 +107,20 @@ async def create_invoices(
             )
         if answer.status_code != 201:
             raise SystemExit(f"create {ref}: HTTP {answer.status_code} {answer.text[:500]}")
-        return answer.json()["responseData"]["id"], ref
+        return "/api/update/" + answer.json()["responseData"]["id"], ref
 
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         jobs = [create(client, f"bench-{n}") for n in range(1, count + 1)]
         return list(await asyncio.gather(*jobs))
+
+
+def winpay_auth(key: str, secret: str) -> str:
+    headers = signed_headers(key, secret)
+    return (
+        f"WINPAY_KEY={headers['X-Winpay-Key']}\n"
+        f"WINPAY_TIMESTAMP={headers['X-Winpay-Timestamp']}\n"
+        f"WINPAY_SIGNATURE={headers['X-Winpay-Signature']}\n"
+    )
 
 
 def main() -> None:
@@ -86,25 +132,35 @@ def main() -> None:
     parser.add_argument("--key")
     parser.add_argument("--secret")
     parser.add_argument("--fake", action="store_true", help="random ids, no server (bare app)")
+    parser.add_argument("--dialect", choices=["winpay", "paylink"], default="winpay")
     args = parser.parse_args()
 
     if args.fake:
         key, secret = "bench-key", "bench-secret"
-        invoices = [(str(uuid.uuid4()), f"bench-{n}") for n in range(1, args.count + 1)]
+        invoices = [(f"/api/update/{uuid.uuid4()}", f"bench-{n}") for n in range(1, args.count + 1)]
+        auth = winpay_auth(key, secret)
+    elif not args.url:
+        parser.error("--url is required unless --fake")
+    elif args.dialect == "paylink":
+        paylink = create_merchant()["paylink"]
+        invoices = asyncio.run(
+            create_paylink_invoices(
+                args.url, paylink["merchant_id"], paylink["api_key"], args.count, args.concurrency
+            )
+        )
+        auth = f"PAYLINK_API_KEY={paylink['api_key']}\n"
     else:
-        if not args.url:
-            parser.error("--url is required unless --fake")
-        key, secret = (args.key, args.secret) if args.key and args.secret else create_merchant()
+        if args.key and args.secret:
+            key, secret = args.key, args.secret
+        else:
+            winpay = create_merchant()["winpay"]
+            key, secret = winpay["key"], winpay["secret"]
         invoices = asyncio.run(create_invoices(args.url, key, secret, args.count, args.concurrency))
+        auth = winpay_auth(key, secret)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "ids.txt").write_text("".join(f"{i} {ref}\n" for i, ref in invoices))
-    headers = signed_headers(key, secret)
-    (args.out / "auth.env").write_text(
-        f"WINPAY_KEY={headers['X-Winpay-Key']}\n"
-        f"WINPAY_TIMESTAMP={headers['X-Winpay-Timestamp']}\n"
-        f"WINPAY_SIGNATURE={headers['X-Winpay-Signature']}\n"
-    )
+    (args.out / "ids.txt").write_text("".join(f"{path} {ref}\n" for path, ref in invoices))
+    (args.out / "auth.env").write_text(f"BENCH_DIALECT={args.dialect}\n{auth}")
     print(f"{len(invoices)} invoices ready in {args.out}", file=sys.stderr)
 
 

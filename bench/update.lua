@@ -1,10 +1,13 @@
--- wrk script: signed Winpay `PUT /api/update/{id}` calls, round-robin over prepared invoices.
+-- wrk script: the seed's update call of a dialect, round-robin over prepared invoices:
+-- Winpay `PUT /api/update/{id}` (signed) or Paylink `PUT /api/merchants/{m}/invoices/{id}`.
 --
 -- Reads (from the environment, as written by bench/setup_invoices.py):
---   BENCH_IDS          file of "<invoice id> <ref>" lines (or give the path after `--`)
+--   BENCH_IDS          file of "<update path> <ref>" lines (or give the path after `--`)
+--   BENCH_DIALECT      winpay (default) or paylink
 --   WINPAY_KEY, WINPAY_TIMESTAMP, WINPAY_SIGNATURE   one signed timestamp for the whole run
--- Each body is the seed's request sample with that invoice's own ref, so every update is
--- valid and refs stay unique. done() prints the status-code counts, one non-2xx body if any,
+--   PAYLINK_API_KEY    for paylink
+-- Each body is the seed's request sample (Winpay's with that invoice's own ref, so refs stay
+-- unique), so every update is valid. done() prints the status-code counts, one non-2xx body if any,
 -- and a machine-readable "BENCH ..." line that bench/run.sh collects.
 -- Usage: wrk -t1 -c32 -d20s --latency -s bench/update.lua http://127.0.0.1:PORT [-- ids.txt]
 
@@ -30,6 +33,11 @@ local function seed_body(ref)
       .. '"back_url":"https://your-invoice-url.com"}'
 end
 
+-- seeds/paylink-update-invoice.txt, verbatim in content
+local PAYLINK_SEED = '{"items":[{"description":"Web Development Services","quantity":1,'
+   .. '"price":5000},{"description":"Hosting Services","quantity":1,"price":200}],'
+   .. '"totalAmount":5200,"dueDate":"2024-07-31","currency":"SAR"}'
+
 local requests = {}
 local next_request = 1
 statuses = {}
@@ -37,16 +45,20 @@ first_failure = nil
 
 function init(args)
    local path = args[1] or required("BENCH_IDS")
-   local headers = {
-      ["Content-Type"] = "application/json",
-      ["X-Winpay-Key"] = required("WINPAY_KEY"),
-      ["X-Winpay-Timestamp"] = required("WINPAY_TIMESTAMP"),
-      ["X-Winpay-Signature"] = required("WINPAY_SIGNATURE"),
-   }
+   local paylink = os.getenv("BENCH_DIALECT") == "paylink"
+   local headers = { ["Content-Type"] = "application/json" }
+   if paylink then
+      headers["X-API-KEY"] = required("PAYLINK_API_KEY")
+   else
+      headers["X-Winpay-Key"] = required("WINPAY_KEY")
+      headers["X-Winpay-Timestamp"] = required("WINPAY_TIMESTAMP")
+      headers["X-Winpay-Signature"] = required("WINPAY_SIGNATURE")
+   end
    for line in io.lines(path) do
-      local id, ref = line:match("^(%S+)%s+(%S+)$")
-      if id then
-         table.insert(requests, wrk.format("PUT", "/api/update/" .. id, headers, seed_body(ref)))
+      local update_path, ref = line:match("^(%S+)%s+(%S+)$")
+      if update_path then
+         local body = paylink and PAYLINK_SEED or seed_body(ref)
+         table.insert(requests, wrk.format("PUT", update_path, headers, body))
       end
    end
    if #requests == 0 then

@@ -151,4 +151,5 @@ def open_transactor(database_url: str, box: SecretBox) -> GroupCommitTransactor 
         return GroupCommitTransactor(
             create_engine(database_url, writer=True), create_engine(database_url), box
         )
-    return PooledTransactor(create_engine(database_url, pool_size=16), box)
+    # As many connections as worker threads (anyio's default limit), so none waits or churns.
+    return PooledTransactor(create_engine(database_url, pool_size=40), box)

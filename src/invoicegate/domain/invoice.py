@@ -135,6 +135,9 @@ class Invoice:
     def updated(self, changes: InvoiceChanges, now: datetime, new_id: Callable[[], str]) -> Invoice:
         """The next version of this invoice; line items are replaced whole with fresh ids."""
         self.ensure_changeable()
+        if changes.currency not in (None, self.currency) and changes.items is None:
+            # Prices are minor units of the currency: they mean nothing in another one.
+            raise InvalidInput([("currency", "a new currency needs the items priced in it")])
         items = self.items
         if changes.items is not None:
             items = _line_items(changes.items, new_id)
@@ -163,6 +166,8 @@ class Invoice:
         self.ensure_changeable()
         if self.is_expired(now):
             raise InvoiceExpired
+        if not 0 <= payment.fee <= payment.amount:
+            raise InvalidInput([("fee", "must be from 0 to the paid amount")])
         return replace(
             self,
             status=InvoiceStatus.PAID,

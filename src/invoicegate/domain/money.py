@@ -5,6 +5,7 @@ minor units, refusing more decimals than the currency has, negatives, and anythi
 signed 64-bit total (what every store column and every gateway can hold).
 """
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
@@ -30,6 +31,10 @@ _TWO_DECIMALS = (
 ).split()
 EXPONENTS: dict[str, int] = {code: 2 for code in _TWO_DECIMALS} | _EXPONENT_EXCEPTIONS
 
+# What a gateway sends as a numeric string. Decimal() alone would also take "1_000",
+# Arabic-Indic or full-width digits, "NaN" and "Infinity": none of them is an amount.
+_PLAIN_NUMBER = re.compile(r"\s*[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?\s*", re.ASCII)
+
 
 class MoneyError(ValueError):
     """A wire amount or currency that cannot be money; the message is for a human."""
@@ -51,13 +56,13 @@ class Currency:
 def to_decimal(value: object) -> Decimal:
     """An exact Decimal from a wire value: int, float (via its shortest repr) or numeric str."""
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise MoneyError("must be a number or a numeric string")
-    if isinstance(value, str) and not (0 < len(value.strip()) <= 40):
-        raise MoneyError("must be a number or a numeric string")
+        raise MoneyError("must be a finite number or a plain numeric string")
+    if isinstance(value, str) and not (len(value) <= 40 and _PLAIN_NUMBER.fullmatch(value)):
+        raise MoneyError("must be a finite number or a plain numeric string")
     try:
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
     except InvalidOperation:
-        raise MoneyError("must be a number or a numeric string") from None
+        raise MoneyError("must be a finite number or a plain numeric string") from None
     if not number.is_finite():
         raise MoneyError("must be a finite number")
     return number

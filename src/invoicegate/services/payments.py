@@ -36,7 +36,7 @@ class PaymentService:
                 code=ids.new_checkout_slug().upper(),
                 payment_ref=ids.new_checkout_slug(),
                 amount=current.total,
-                fee=min(fee, current.total),
+                fee=fee,
                 paid_at=now,
             )
             paid = current.paid(payment, now)

@@ -29,6 +29,7 @@ def _set(path: str, value: Any) -> Edit:
 
 _DELETE = object()
 P0 = "invoice.products.0"
+P0N = "invoice.products[0]"
 TOO_MANY = [{"name": "x", "qty": 1, "price": 1}] * 1001
 OVERFLOW = {"name": "x", "qty": 1_000_000, "price": 2**62}
 
@@ -51,6 +52,9 @@ BAD_UPDATES: list[tuple[str, Edit, str]] = [
     ("price negative", _set(f"{P0}.price", -1), "invoice.products[0].price"),
     ("price fractional", _set(f"{P0}.price", "260000.5"), "invoice.products[0].price"),
     ("price garbage", _set(f"{P0}.price", "abc"), "invoice.products[0].price"),
+    ("price with underscores", _set(f"{P0}.price", "260_000"), "invoice.products[0].price"),
+    ("price in Arabic digits", _set(f"{P0}.price", "\u0662\u0666\u0660"), f"{P0N}.price"),
+    ("price NaN", _set(f"{P0}.price", "NaN"), "invoice.products[0].price"),
     ("price boolean", _set(f"{P0}.price", True), "invoice.products[0].price"),
     ("price null", _set(f"{P0}.price", None), "invoice.products[0].price"),
     ("price huge", _set(f"{P0}.price", 10**30), "invoice.products[0].price"),

@@ -46,14 +46,16 @@ DUPLICATE_REF = WinpayError(400, "4000303", "Merchant ref already exists")
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
     api = WinpayApi(runtime)
+    # `{ref:path}`: a ref may hold "/" (INV/2023/001); the server decodes %2F before routing,
+    # so a plain `{ref}` would leave such an invoice unreachable by ref.
     return [
         Route("/api/create", api.endpoint(api.create_invoice, "create"), methods=["POST"]),
         Route("/api/find/{id}", api.endpoint(api.find_invoice, "find"), methods=["GET"]),
-        Route("/api/findByRef/{ref}", api.endpoint(api.find_by_ref, "find"), methods=["GET"]),
+        Route("/api/findByRef/{ref:path}", api.endpoint(api.find_by_ref, "find"), methods=["GET"]),
         Route("/api/update/{id}", api.endpoint(api.update_invoice, "update"), methods=["PUT"]),
         Route("/api/delete/{id}", api.endpoint(api.delete_invoice, "delete"), methods=["DELETE"]),
         Route(
-            "/api/deleteByRef/{ref}",
+            "/api/deleteByRef/{ref:path}",
             api.endpoint(api.delete_by_ref, "delete"),
             methods=["DELETE"],
         ),

@@ -46,9 +46,12 @@ def _back_url(value: str) -> str:
     if value in BACK_COMMANDS:
         return value
     lowered = value.lower()
+    # No spaces, control characters (NUL, CR, LF...) or surrogates: a URL has none, and a
+    # NUL cannot even be stored in a PostgreSQL text column.
     if (
         lowered.startswith(("http://", "https://"))
         and len(value) > len("https://")
+        
         and " " not in value
     ):
         return value

@@ -1,0 +1,274 @@
+"""In-memory ports for unit tests: repositories, outbox and a transactor that rolls back."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from invoicegate.domain.errors import DuplicateReference, StaleVersion
+from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
+from invoicegate.domain.merchant import Credential, Merchant
+from invoicegate.services.ports import InvoiceQuery, UnitOfWork
+
+T = TypeVar("T")
+
+
+class IntegrityViolation(Exception):
+    """What the database would refuse with an IntegrityError: a key or constraint broken."""
+
+
+class InjectedFailure(Exception):
+    """Raised by a fake operation a test asked to fail, to break a unit of work midway."""
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxMessage:
+    topic: str
+    invoice_id: str
+    payload: dict[str, Any]
+    at: datetime
+
+
+@dataclass(slots=True)
+class State:
+    """Everything the fake database holds; stored objects are immutable, containers are not."""
+
+    invoices: dict[str, Invoice] = field(default_factory=dict)
+    revisions: dict[str, tuple[Revision, ...]] = field(default_factory=dict)
+    merchants: dict[str, Merchant] = field(default_factory=dict)
+    credentials: dict[str, Credential] = field(default_factory=dict)
+    outbox: tuple[OutboxMessage, ...] = ()
+
+    def copy(self) -> State:
+        return replace(
+            self,
+            invoices=dict(self.invoices),
+            revisions=dict(self.revisions),
+            merchants=dict(self.merchants),
+            credentials=dict(self.credentials),
+        )
+
+
+class FakeStore:
+    """The fake database: the state, plus failures a test can inject into named operations."""
+
+    def __init__(self) -> None:
+        self.state = State()
+        self._failures: dict[str, Exception] = {}
+        self.commits = 0
+        self.rollbacks = 0
+
+    def fail_on(self, operation: str, error: Exception | None = None) -> None:
+        """Make the next call of `operation` (e.g. "add_revision", "enqueue") raise."""
+        self._failures[operation] = error or InjectedFailure(operation)
+
+    def check(self, operation: str) -> None:
+        error = self._failures.pop(operation, None)
+        if error is not None:
+            raise error
+
+    # Conveniences for assertions.
+    def invoice(self, invoice_id: str) -> Invoice:
+        return self.state.invoices[invoice_id]
+
+    def revisions_of(self, invoice_id: str) -> list[Revision]:
+        return list(self.state.revisions.get(invoice_id, ()))
+
+    @property
+    def outbox(self) -> list[OutboxMessage]:
+        return list(self.state.outbox)
+
+
+class FakeInvoiceRepository:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    @property
+    def _state(self) -> State:
+        return self._store.state
+
+    def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
+        self._store.check("get")
+        return self._state.invoices.get(invoice_id)
+
+    def get_live_by_reference(
+        self, merchant_id: str, reference: str, *, for_update: bool = False
+    ) -> Invoice | None:
+        self._store.check("get_live_by_reference")
+        return self._live_with_reference(merchant_id, reference, except_id=None)
+
+    def reference_taken(self, merchant_id: str, reference: str, except_id: str | None) -> bool:
+        self._store.check("reference_taken")
+        return self._live_with_reference(merchant_id, reference, except_id) is not None
+
+    def add(self, invoice: Invoice) -> None:
+        self._store.check("add")
+        if invoice.id in self._state.invoices:
+            raise IntegrityViolation(f"invoice {invoice.id} exists")
+        if invoice.merchant_id not in self._state.merchants:
+            raise IntegrityViolation(f"no merchant {invoice.merchant_id}")
+        if any(i.checkout_slug == invoice.checkout_slug for i in self._state.invoices.values()):
+            raise IntegrityViolation(f"checkout slug {invoice.checkout_slug} exists")
+        self._check_live_reference(invoice)
+        self._state.invoices[invoice.id] = invoice
+
+    def save(self, invoice: Invoice) -> None:
+        self._store.check("save")
+        stored = self._state.invoices.get(invoice.id)
+        if stored is None or stored.version != invoice.version - 1:
+            raise StaleVersion(stored.version if stored else 0)
+        self._check_live_reference(invoice)
+        # Identity and creation facts are not columns an update writes (as in the SQL one).
+        self._state.invoices[invoice.id] = replace(
+            invoice,
+            merchant_id=stored.merchant_id,
+            credential_id=stored.credential_id,
+            checkout_slug=stored.checkout_slug,
+            callback_url=stored.callback_url,
+            created_at=stored.created_at,
+        )
+
+    def add_revision(self, revision: Revision) -> None:
+        self._store.check("add_revision")
+        if revision.invoice_id not in self._state.invoices:
+            raise IntegrityViolation(f"no invoice {revision.invoice_id}")
+        history = self._state.revisions.get(revision.invoice_id, ())
+        if any(r.version == revision.version for r in history):
+            raise IntegrityViolation(f"revision {revision.version} exists")
+        self._state.revisions[revision.invoice_id] = (*history, revision)
+
+    def revisions(self, invoice_id: str) -> list[Revision]:
+        self._store.check("revisions")
+        return sorted(self._state.revisions.get(invoice_id, ()), key=lambda r: r.version)
+
+    def list_for_merchant(self, merchant_id: str, query: InvoiceQuery) -> tuple[list[Invoice], int]:
+        self._store.check("list_for_merchant")
+        matching = [
+            i
+            for i in self._state.invoices.values()
+            if i.merchant_id == merchant_id and _matches(i, query)
+        ]
+        matching.sort(key=lambda i: (i.created_at, i.id))
+        start = (query.page - 1) * query.page_size
+        return matching[start : start + query.page_size], len(matching)
+
+    def _live_with_reference(
+        self, merchant_id: str, reference: str, except_id: str | None
+    ) -> Invoice | None:
+        for invoice in self._state.invoices.values():
+            if (
+                invoice.merchant_id == merchant_id
+                and invoice.reference == reference
+                and invoice.status is not InvoiceStatus.CANCELLED
+                and invoice.id != except_id
+            ):
+                return invoice
+        return None
+
+    def _check_live_reference(self, invoice: Invoice) -> None:
+        """The partial unique index: one live invoice per (merchant, reference)."""
+        if invoice.status is InvoiceStatus.CANCELLED:
+            return
+        if self._live_with_reference(invoice.merchant_id, invoice.reference, invoice.id):
+            raise DuplicateReference
+
+
+def _matches(invoice: Invoice, query: InvoiceQuery) -> bool:
+    created: date = invoice.created_at.astimezone(UTC).date()
+    return (
+        (query.status is None or invoice.status is query.status)
+        and (query.created_from is None or created >= query.created_from)
+        and (query.created_to is None or created <= query.created_to)
+        and (
+            not query.customer_name or query.customer_name.lower() in invoice.customer.name.lower()
+        )
+        and (
+            not query.customer_phone
+            or query.customer_phone.lower() in invoice.customer.phone.lower()
+        )
+    )
+
+
+class FakeMerchantRepository:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    @property
+    def _state(self) -> State:
+        return self._store.state
+
+    def add_merchant(self, merchant: Merchant) -> None:
+        self._store.check("add_merchant")
+        if merchant.id in self._state.merchants:
+            raise IntegrityViolation(f"merchant {merchant.id} exists")
+        self._state.merchants[merchant.id] = merchant
+
+    def get_merchant(self, merchant_id: str) -> Merchant | None:
+        return self._state.merchants.get(merchant_id)
+
+    def find_merchant_by_name(self, name: str) -> Merchant | None:
+        named = [m for m in self._state.merchants.values() if m.name == name]
+        return min(named, key=lambda m: m.created_at) if named else None
+
+    def add_credential(self, credential: Credential) -> None:
+        self._store.check("add_credential")
+        if credential.id in self._state.credentials:
+            raise IntegrityViolation(f"credential {credential.id} exists")
+        if credential.merchant_id not in self._state.merchants:
+            raise IntegrityViolation(f"no merchant {credential.merchant_id}")
+        if self.credential(credential.dialect, credential.public_id) is not None:
+            raise IntegrityViolation(f"{credential.dialect} {credential.public_id} exists")
+        self._state.credentials[credential.id] = credential
+
+    def credential(self, dialect: str, public_id: str) -> Credential | None:
+        for credential in self._state.credentials.values():
+            if credential.dialect == dialect and credential.public_id == public_id:
+                return credential
+        return None
+
+    def credentials_of(self, merchant_id: str) -> list[Credential]:
+        owned = [c for c in self._state.credentials.values() if c.merchant_id == merchant_id]
+        return sorted(owned, key=lambda c: c.created_at)
+
+
+class FakeOutbox:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
+        self._store.check("enqueue")
+        message = OutboxMessage(topic, invoice_id, dict(payload), at)
+        self._store.state.outbox = (*self._store.state.outbox, message)
+
+
+class FakeUnitOfWork:
+    def __init__(self, store: FakeStore) -> None:
+        self.invoices = FakeInvoiceRepository(store)
+        self.merchants = FakeMerchantRepository(store)
+        self.outbox = FakeOutbox(store)
+
+
+class FakeTransactor:
+    """Runs work against the store; work that raises leaves the state as it found it."""
+
+    def __init__(self, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        before = self.store.state.copy()
+        try:
+            result = work(FakeUnitOfWork(self.store))
+        except BaseException:
+            self.store.state = before
+            self.store.rollbacks += 1
+            raise
+        self.store.commits += 1
+        return result
+
+    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        return self.run(work)
+
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        return self.run(work)

@@ -7,7 +7,7 @@ server fails the run instead of skipping it.
 import os
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import psycopg
@@ -91,7 +91,8 @@ def winpay_headers(key: str, secret: str, when: datetime | None = None) -> dict[
     """The three auth headers a Winpay client sends, signed now (or at `when`)."""
     from invoicegate.dialects.winpay.signature import sign
 
-    moment = (when or datetime.now(UTC)).astimezone()
+    # Jakarta time by default, as the docs show; an aware `when` keeps its own offset.
+    moment = when or datetime.now(timezone(timedelta(hours=7)))
     timestamp = moment.isoformat(timespec="seconds")
     return {
         "X-Winpay-Key": key,

@@ -51,7 +51,7 @@ def _back_url(value: str) -> str:
     if (
         lowered.startswith(("http://", "https://"))
         and len(value) > len("https://")
-        
+        and value.isprintable()
         and " " not in value
     ):
         return value

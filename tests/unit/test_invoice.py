@@ -3,6 +3,7 @@
 import itertools
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -331,10 +332,14 @@ def test_revision_of_a_payment_lists_status_and_payment() -> None:
 
 # --- property: any sequence of valid updates ------------------------------------------------
 
+# An explicit alphabet (with non-ASCII in it): drawing from all of Unicode first builds
+# Hypothesis's character tables, ~1.2 s on a fresh clone, which fails its too_slow check.
+words = st.text(alphabet="abcXYZ 0-9_éñ中محمد🧾", min_size=1, max_size=20)
+
 item_specs = st.lists(
     st.builds(
         ItemSpec,
-        name=st.text(min_size=1, max_size=10),
+        name=words,
         quantity=st.integers(1, MAX_QUANTITY),
         unit_price=st.integers(0, 10**9),
     ),
@@ -343,20 +348,25 @@ item_specs = st.lists(
 ).filter(lambda items: sum(i.quantity * i.unit_price for i in items) > 0)
 
 
+def _currency_only_with_items(changes: InvoiceChanges) -> InvoiceChanges:
+    """A new currency comes with items priced in it (see the currency rule test)."""
+    return changes if changes.items is not None else replace(changes, currency=None)
+
+
 def _maybe(strategy: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
     return st.none() | strategy
 
 
 valid_changes = st.builds(
     InvoiceChanges,
-    reference=_maybe(st.text(min_size=1, max_size=20)),
-    customer=_maybe(st.builds(Customer, st.text(max_size=10), st.text(max_size=10))),
+    reference=_maybe(words),
+    customer=_maybe(st.builds(Customer, words, words)),
     items=_maybe(item_specs),
     currency=_maybe(st.sampled_from([IDR, SAR, Currency.of("KWD")])),
     back_url=_maybe(st.just("https://example.com/b")),
     expires_at=_maybe(st.datetimes(timezones=st.just(UTC))),
     due_date=_maybe(st.dates()),
-).filter(lambda c: c.currency is None or c.items is not None)  # see the currency rule test
+).map(_currency_only_with_items)
 
 CHANGED_FIELDS = ("reference", "customer", "currency", "back_url", "expires_at", "due_date")
 

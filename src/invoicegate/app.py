@@ -22,7 +22,12 @@ from invoicegate.web import RequestContext
 def create_app(settings: Settings) -> Starlette:
     """The app; the database opens when it starts (lifespan), not when it is built."""
     box = SecretBox(settings.resolve_secret_key())
-    transactor = open_transactor(settings.database_url, box)
+    transactor = open_transactor(
+        settings.database_url,
+        box,
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     runtime = Runtime.build(settings, transactor)
 
     async def healthz(request: Request) -> JSONResponse:

@@ -82,7 +82,12 @@ def _migrate(settings: Settings) -> int:
 
 
 def _with_runtime(settings: Settings, job: Callable[[Runtime], Coroutine[Any, Any, T]]) -> T:
-    transactor = open_transactor(settings.database_url, SecretBox(settings.resolve_secret_key()))
+    transactor = open_transactor(
+        settings.database_url,
+        SecretBox(settings.resolve_secret_key()),
+        pool_size=settings.db_pool_size,
+        pool_timeout=settings.db_pool_timeout_seconds,
+    )
     try:
         return asyncio.run(job(Runtime.build(settings, transactor)))
     finally:

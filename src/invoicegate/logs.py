@@ -1,13 +1,25 @@
-"""Structured logs: one JSON object a line, each carrying the request id of its request."""
+"""Structured logs: one JSON object a line, each with its request id, never carrying data.
+
+Nothing personal and no secret may reach a log. Exception messages are where such data
+hides: a database error's text holds the row it refused (PostgreSQL's "Failing row
+contains (...)"), a driver's may quote values. So an exception is logged as its classes,
+its safe codes (SQLSTATE, SQLite error name, constraint) and where it was raised — never
+its message, unless its class says the message is written to be logged (`loggable`).
+"""
 
 import contextvars
 import json
 import logging
 import sys
+import traceback
 from datetime import UTC, datetime
 from typing import Any
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+# Attributes of drivers' errors that name what failed without quoting any value.
+_SAFE_CODES = ("sqlite_errorname", "sqlstate")
+_SAFE_DIAGNOSTICS = ("constraint_name", "table_name", "column_name")
 
 
 class JsonFormatter(logging.Formatter):
@@ -16,15 +28,72 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": _message(record),
             "request_id": request_id.get(),
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             entry.update(fields)
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
+        if record.exc_info and record.exc_info[1] is not None:
+            entry["exc"] = describe_exception(record.exc_info[1])
         return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+def _message(record: logging.LogRecord) -> str:
+    """Our own messages whole; another library's up to its first line.
+
+    A library's later lines are where it prints reprs of objects, such as asyncio's
+    "Task exception was never retrieved" followed by the task and its exception.
+    """
+    message = record.getMessage()
+    if record.name == "invoicegate" or record.name.startswith("invoicegate."):
+        return message
+    return message.split("\n", 1)[0]
+
+
+def describe_exception(error: BaseException) -> str:
+    """A traceback with every exception of the chain named, and none of their messages."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or (
+            None if current.__suppress_context__ else current.__context__
+        )
+    parts: list[str] = []
+    for link in reversed(chain):
+        if parts:
+            parts.append("which led to:\n")
+        parts.append("Traceback (most recent call last):\n")
+        parts.extend(traceback.format_list(traceback.extract_tb(link.__traceback__)))
+        parts.append(_headline(link) + "\n")
+    return "".join(parts).rstrip("\n")
+
+
+def _headline(error: BaseException) -> str:
+    headline = _qualified_name(error)
+    if getattr(error, "loggable", False):
+        return f"{headline}: {error}"
+    orig = getattr(error, "orig", None)  # SQLAlchemy's wrapper around the driver's error
+    if isinstance(orig, BaseException):
+        headline += f" from {_qualified_name(orig)}"
+        error = orig
+    codes = [f"{name}={getattr(error, name)}" for name in _SAFE_CODES if getattr(error, name, None)]
+    diagnostics = getattr(error, "diag", None)
+    for name in _SAFE_DIAGNOSTICS:
+        value = getattr(diagnostics, name, None)
+        if value:
+            codes.append(f"{name}={value}")
+    return headline + (f" ({', '.join(codes)})" if codes else "") + " [message withheld]"
+
+
+def _qualified_name(error: BaseException) -> str:
+    kind = type(error)
+    return (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
 
 
 def configure(level: str = "INFO") -> None:

@@ -4,8 +4,11 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from cryptography.fernet import Fernet
+
+N = TypeVar("N", int, float)
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +20,10 @@ class Settings:
     timestamp_tolerance_seconds: int = 300  # Winpay signature timestamps; 0 disables the check
     max_body_bytes: int = 1024 * 1024
     log_level: str = "INFO"
+    # Connections each process keeps to the database (PostgreSQL; SQLite's readers), and as
+    # many worker threads: README "Sizing the PostgreSQL pool" says how to choose it.
+    db_pool_size: int = 10
+    db_pool_timeout_seconds: float = 10.0  # how long a unit of work waits for a connection
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -30,6 +37,8 @@ class Settings:
             timestamp_tolerance_seconds=int(env.get("INVOICEGATE_TIMESTAMP_TOLERANCE", "300")),
             max_body_bytes=int(env.get("INVOICEGATE_MAX_BODY_BYTES", str(1024 * 1024))),
             log_level=env.get("INVOICEGATE_LOG_LEVEL", "INFO").upper(),
+            db_pool_size=_positive(env, "INVOICEGATE_DB_POOL_SIZE", "10", int),
+            db_pool_timeout_seconds=_positive(env, "INVOICEGATE_DB_POOL_TIMEOUT", "10", float),
         )
 
     def resolve_secret_key(self) -> str:
@@ -49,3 +58,15 @@ class Settings:
             Path(self.database_url.removeprefix("sqlite:///")).parent.mkdir(
                 parents=True, exist_ok=True
             )
+
+
+def _positive(env: Mapping[str, str], name: str, default: str, kind: type[N]) -> N:
+    """A number setting that must be above zero, refused at start with its name if not."""
+    raw = env.get(name, default)
+    try:
+        value = kind(raw)
+    except ValueError:
+        value = kind(0)
+    if not value > 0:
+        raise ValueError(f"{name} must be a number above 0, not {raw!r}")
+    return value

@@ -86,8 +86,21 @@ class UnitOfWork(Protocol):
     def outbox(self) -> Outbox: ...
 
 
+class StoreUnavailable(Exception):
+    """The store could not take a unit of work just now; nothing of that unit was saved.
+
+    Raised for a failed commit, a connection pool that stayed full, or a store shutting
+    down. The caller may retry; a dialect answers it as "service unavailable".
+    """
+
+    loggable = True  # its message names what failed, never the data (invoicegate.logs)
+
+
 class Transactor(Protocol):
-    """Runs a function in one unit of work: commits when it returns, rolls back if it raises."""
+    """Runs a function in one unit of work: commits when it returns, rolls back if it raises.
+
+    Either may raise StoreUnavailable, after which nothing of the work is saved.
+    """
 
     async def write(self, work: Callable[[UnitOfWork], T]) -> T: ...
 

@@ -27,21 +27,33 @@ def _json_dumps(value: Any) -> str:
 _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
-def create_engine(url: str, *, writer: bool = False, pool_size: int = 10) -> Engine:
-    """An engine; for SQLite, `writer` makes each transaction take the write lock up front."""
+# Bound values are customer data (names, phones, emails): an error's text must not carry
+# them into a log. SQLAlchemy then prints "[SQL parameters hidden ...]" instead.
+_SAFE = {"hide_parameters": True, **_JSON}
+
+
+def create_engine(
+    url: str, *, writer: bool = False, pool_size: int = 10, pool_timeout: float = 10.0
+) -> Engine:
+    """An engine; for SQLite, `writer` makes each transaction take the write lock up front.
+
+    At most `pool_size` connections (the writer: one), and no overflow: overflow
+    connections are closed on return, so under steady load they were reopened many times
+    a second (measured: p99 150 ms, docs/benchmarks.md). Waiting longer than
+    `pool_timeout` seconds for a connection raises sqlalchemy.exc.TimeoutError.
+    """
     parsed = normalise_url(url)
+    pool = {"pool_size": 1 if writer else pool_size, "max_overflow": 0}
     if parsed.get_backend_name() != "sqlite":
-        # No overflow: overflow connections are closed on return, so under steady load
-        # they were reopened many times a second (measured: p99 150 ms -> see benchmarks).
         return sa.create_engine(
-            parsed, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, **_JSON
+            parsed, pool_pre_ping=True, pool_timeout=pool_timeout, **pool, **_SAFE
         )
     engine = sa.create_engine(
         parsed,
-        **_JSON,
         connect_args={"check_same_thread": False, "timeout": 30},
-        pool_size=1 if writer else pool_size,
-        max_overflow=0 if writer else pool_size,
+        pool_timeout=pool_timeout,
+        **pool,
+        **_SAFE,
     )
     begin = "BEGIN IMMEDIATE" if writer else "BEGIN"
 

@@ -16,8 +16,9 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
+from sqlalchemy.pool import QueuePool
 
-from invoicegate.services.ports import UnitOfWork
+from invoicegate.services.ports import StoreUnavailable, UnitOfWork
 from invoicegate.store.database import create_engine, is_sqlite
 from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository, SqlOutbox
 from invoicegate.store.secrets import SecretBox
@@ -36,21 +37,35 @@ class SqlUnitOfWork:
 
 
 class PooledTransactor:
-    """One transaction per unit of work, on a worker thread (PostgreSQL, and SQLite reads)."""
+    """One transaction per unit of work, on a worker thread (PostgreSQL, and SQLite reads).
+
+    There are as many worker threads as pooled connections, so a thread never waits for a
+    connection: units of work beyond that wait on the event loop, where waiting is cheap.
+    """
 
     def __init__(self, engine: sa.Engine, box: SecretBox) -> None:
         self._engine = engine
         self._box = box
+        assert isinstance(engine.pool, QueuePool)  # database.create_engine makes one
+        self._pool = engine.pool
+        self._threads = anyio.CapacityLimiter(self._pool.size())
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
-        with self._engine.begin() as conn:
+        try:
+            conn = self._engine.connect()
+        except sa.exc.TimeoutError:
+            raise StoreUnavailable(
+                f"no database connection came free within {self._pool.timeout()} s: all "
+                f"{self._pool.size()} are in use (see INVOICEGATE_DB_POOL_SIZE in README)"
+            ) from None
+        with conn, conn.begin():
             return work(SqlUnitOfWork(conn, self._box))
 
     async def write(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await anyio.to_thread.run_sync(self.run, work)
+        return await anyio.to_thread.run_sync(self.run, work, limiter=self._threads)
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await anyio.to_thread.run_sync(self.run, work)
+        return await anyio.to_thread.run_sync(self.run, work, limiter=self._threads)
 
     def close(self) -> None:
         self._engine.dispose()
@@ -146,10 +161,11 @@ class GroupCommitTransactor:
         return outcomes
 
 
-def open_transactor(database_url: str, box: SecretBox) -> GroupCommitTransactor | PooledTransactor:
+def open_transactor(
+    database_url: str, box: SecretBox, *, pool_size: int = 10, pool_timeout: float = 10.0
+) -> GroupCommitTransactor | PooledTransactor:
+    """The transactor for this database, holding at most `pool_size` (+1 writer) connections."""
+    readers = create_engine(database_url, pool_size=pool_size, pool_timeout=pool_timeout)
     if is_sqlite(database_url):
-        return GroupCommitTransactor(
-            create_engine(database_url, writer=True), create_engine(database_url), box
-        )
-    # As many connections as worker threads (anyio's default limit), so none waits or churns.
-    return PooledTransactor(create_engine(database_url, pool_size=40), box)
+        return GroupCommitTransactor(create_engine(database_url, writer=True), readers, box)
+    return PooledTransactor(readers, box)

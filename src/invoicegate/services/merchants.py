@@ -1,10 +1,14 @@
 """Merchant use cases: onboarding a merchant with a credential for each dialect we speak."""
 
+import asyncio
 import hashlib
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+
+from cachetools import TTLCache
 
 from invoicegate.domain.errors import MerchantNotFound
 from invoicegate.domain.merchant import Credential, Merchant
@@ -89,29 +93,63 @@ class MerchantService:
         return await self._tx.read(lambda uow: uow.merchants.credential(dialect, public_id))
 
 
+CredentialKey = tuple[str, str]  # (dialect, public id)
+
+
 class CredentialCache:
     """Credentials by (dialect, public id), kept briefly: every signed request needs one.
 
     A short time-to-live bounds how long a revoked or changed credential keeps working on
-    a node, while sparing the database (and the decryption) on the hot path.
+    a node, while sparing the database (and the decryption) on the hot path. Keys nobody
+    holds are remembered as unknown for as long, apart from the known ones: a flood of
+    made-up keys costs one read each at most, and can push out only other made-up keys.
+    Both are bounded (least recently used go first). Concurrent misses for one key share
+    one read, so a burst of requests with a new key does not become a burst of reads.
     """
 
-    def __init__(self, transactor: Transactor, ttl_seconds: float = 30.0) -> None:
+    def __init__(
+        self,
+        transactor: Transactor,
+        ttl_seconds: float = 30.0,
+        max_entries: int = 10_000,
+        timer: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._tx = transactor
-        self._ttl = ttl_seconds
-        self._entries: dict[tuple[str, str], tuple[float, Credential | None]] = {}
+        self._known: TTLCache[CredentialKey, Credential] = TTLCache(max_entries, ttl_seconds, timer)
+        self._unknown: TTLCache[CredentialKey, bool] = TTLCache(max_entries, ttl_seconds, timer)
+        self._reading: dict[CredentialKey, asyncio.Task[Credential | None]] = {}
 
     async def get(self, dialect: str, public_id: str) -> Credential | None:
         key = (dialect, public_id)
-        now = time.monotonic()
-        hit = self._entries.get(key)
-        if hit is not None and now - hit[0] < self._ttl:
-            return hit[1]
-        credential = await self._tx.read(lambda uow: uow.merchants.credential(dialect, public_id))
-        if len(self._entries) > 10_000:  # unknown keys must not grow this without bound
-            self._entries.clear()
-        self._entries[key] = (now, credential)
-        return credential
+        known = self._known.get(key)
+        if known is not None:
+            return known
+        if key in self._unknown:
+            return None
+        reading = self._reading.get(key)
+        if reading is None:
+            reading = asyncio.ensure_future(self._read(key))
+            reading.add_done_callback(_retrieve_outcome)
+            self._reading[key] = reading
+        # Shielded: a caller that gives up must not cancel the read the others wait for.
+        return await asyncio.shield(reading)
+
+    async def _read(self, key: CredentialKey) -> Credential | None:
+        try:
+            found = await self._tx.read(lambda uow: uow.merchants.credential(*key))
+        finally:
+            del self._reading[key]
+        if found is None:
+            self._unknown[key] = True
+        else:
+            self._known[key] = found
+        return found
+
+
+def _retrieve_outcome(read: asyncio.Task[Credential | None]) -> None:
+    """Mark a failed read's error as seen: its callers may all have given up waiting."""
+    if not read.cancelled():
+        read.exception()
 
 
 def _winpay_credential(

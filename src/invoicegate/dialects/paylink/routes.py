@@ -153,7 +153,8 @@ class PaylinkApi:
             raise UNAUTHORIZED
         credential = await self.rt.credentials.get(DIALECT, hash_secret(key))
         stored = credential.secret_hash if credential is not None else None
-        if credential is None or not secret_matches(key, stored):
+        matched = secret_matches(key, stored)  # spent for unknown keys too: no timing
+        if credential is None or not matched:
             raise UNAUTHORIZED
         return Actor(credential.merchant_id, credential.id, DIALECT)
 

@@ -72,7 +72,8 @@ class PaylinkV2Api:
             raise UNAUTHORIZED from None
         credential = await self.rt.credentials.get(DIALECT, body.apiId)
         stored = credential.secret_hash if credential is not None else None
-        if credential is None or not secret_matches(body.secretKey, stored):
+        matched = secret_matches(body.secretKey, stored)  # spent for unknown ids too: no timing
+        if credential is None or not matched:
             raise UNAUTHORIZED
         token = self.tokens.issue(
             credential.merchant_id,

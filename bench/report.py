@@ -1,9 +1,14 @@
-"""Turn a run's summary.txt (one `key=value ...` line per target) into a markdown table.
+"""Turn a run's summary.txt (one `key=value ...` line per target) into one markdown table.
 
-Ratios (% of bare) are against the bare app measured in the same run. For service targets it
-also checks that the updates landed: invoice_revisions must hold one row per created invoice
-plus one per 200 answer (up to one more per connection, for requests still in flight when wrk
-stopped counting). Exits 1 if that check fails.
+Ratios are against the bare app measured in the same run; the goal column is issue 8's target
+for that load. Every service row also checks that the load landed: each 200 answer of an update
+must have left one revision (up to one more per connection, for requests still in flight when
+wrk stopped counting), and a find none. RSS is the server's, sampled once a second during the
+load: the highest sample, and its growth from a quarter into the run to the end (a warm-up
+quarter excluded). Exits 1 if a revision check fails.
+
+`report.py --combine A.wrk.txt B.wrk.txt` prints one BENCH line for two wrk runs made at the
+same time (two server processes): requests and rates added, the worse percentiles.
 """
 
 import argparse
@@ -15,10 +20,24 @@ from pathlib import Path
 
 LABELS = {
     "bare": "bare ASGI app, canned answer (ceiling)",
-    "sqlite": "invoicegate, SQLite (WAL, synchronous=FULL)",
-    "paylink-sqlite": "invoicegate, SQLite, Paylink seed update",
-    "postgres": "invoicegate, PostgreSQL 15",
+    "sqlite": "Winpay seed update, SQLite (WAL, synchronous=FULL)",
+    "paylink-sqlite": "Paylink seed update, SQLite",
+    "find-sqlite": "Winpay find, SQLite",
+    "postgres": "Winpay seed update, PostgreSQL (synchronous_commit=on), 1 process",
+    "postgres-2proc": "Winpay seed update, PostgreSQL, 2 processes",
+    "sqlite-1m": "Winpay seed update, SQLite, {invoices:,} invoices x {revisions} revisions",
+    "postgres-1m": "Winpay seed update, PostgreSQL, {invoices:,} invoices x {revisions} revisions",
 }
+# Issue 8: (least ratio to bare, most p99 ms); None where the issue sets no such bound.
+GOALS: dict[str, tuple[float | None, float | None]] = {
+    "sqlite": (0.15, 20),
+    "paylink-sqlite": (0.15, 20),
+    "find-sqlite": (0.30, None),
+    "postgres": (0.07, 50),
+}
+# The scale rows' p99 must stay within 1.5x of the same load's on 1,000 invoices.
+SCALE_OF = {"sqlite-1m": "sqlite", "postgres-1m": "postgres"}
+RSS_LIMIT_MB = 200
 
 
 def parse(path: Path) -> list[dict[str, str]]:
@@ -29,25 +48,86 @@ def parse(path: Path) -> list[dict[str, str]]:
     return rows
 
 
+def bench_line(path: Path) -> dict[str, str]:
+    for line in path.read_text().splitlines():
+        if line.startswith("BENCH "):
+            return dict(field.split("=", 1) for field in line.split()[1:])
+    raise SystemExit(f"no BENCH line in {path}")
+
+
+def combine(paths: list[Path]) -> str:
+    runs = [bench_line(path) for path in paths]
+    added = {key: sum(float(run[key]) for run in runs) for key in ("requests", "rps")}
+    added |= {key: sum(int(run[key]) for run in runs) for key in ("non2xx", "ok", "socket_errors")}
+    worst = {key: max(float(run[key]) for run in runs) for key in ("p50_ms", "p90_ms", "p99_ms")}
+    worst["max_ms"] = max(float(run["max_ms"]) for run in runs)
+    return (
+        f"requests={added['requests']:.0f} seconds={runs[0]['seconds']} rps={added['rps']:.1f} "
+        + " ".join(f"{k}={v:.2f}" for k, v in worst.items())
+        + f" non2xx={added['non2xx']} ok={added['ok']} socket_errors={added['socket_errors']}"
+    )
+
+
 def revisions_check(row: dict[str, str]) -> tuple[str, bool]:
     if "revisions" not in row:
         return "-", True
-    low = int(row["invoices"]) + int(row["ok"])
-    high = low + int(row["connections"])
-    found = int(row["revisions"])
-    passed = low <= found <= high
-    return f"{found} {'✓' if passed else '✗'} (expected {low}..{high})", passed
+    added = int(row["revisions"]) - int(row["revisions_before"])
+    low = int(row["ok"]) * int(row["writes"])
+    high = low + int(row["connections"]) * int(row["writes"])
+    passed = low <= added <= high
+    return f"+{added} {'✓' if passed else '✗'} (expected {low}..{high})", passed
+
+
+def rss(run_dir: Path, target: str) -> tuple[float, float] | None:
+    """(highest MB, MB grown from a quarter into the load to its end) over the target's servers."""
+    files = sorted(run_dir.glob(f"{target}.rss")) or sorted(run_dir.glob(f"{target}-[0-9].rss"))
+    found = []
+    for path in files:
+        samples = [int(v) / 1024 for v in path.read_text().split()]
+        if samples:
+            found.append((max(samples), samples[-1] - samples[len(samples) // 4]))
+    if not found:
+        return None
+    return max(m for m, _ in found), max(g for _, g in found)
+
+
+def goal_verdict(row: dict[str, str], ratio: float | None, by_target: dict[str, float]) -> str:
+    target = row["target"]
+    p99 = float(row["p99_ms"])
+    if target in SCALE_OF:
+        base = by_target.get(SCALE_OF[target])
+        if base is None:
+            return "p99 ≤ 1.5 x 1k"
+        return f"p99 {p99 / base:.2f} x 1k {'✓' if p99 <= 1.5 * base else '✗'} (≤ 1.5)"
+    least, most = GOALS.get(target, (None, None))
+    if least is None and most is None:
+        return "-"
+    parts, met = [], True
+    if least is not None:
+        parts.append(f"≥ {least:.2f}")
+        met = met and ratio is not None and ratio >= least
+    if most is not None:
+        parts.append(f"p99 ≤ {most:.0f}")
+        met = met and p99 <= most
+    return f"{', '.join(parts)} {'✓' if met else '✗'}"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("run_dir", type=Path)
+    parser.add_argument("run_dir", type=Path, nargs="?")
     parser.add_argument("--command", default="bash bench/run.sh")
     parser.add_argument("--revision", default="unknown", help="git revision measured")
+    parser.add_argument("--combine", type=Path, nargs="+", metavar="WRK_TXT")
     args = parser.parse_args()
+    if args.combine:
+        print(combine(args.combine))
+        return 0
+    if args.run_dir is None:
+        parser.error("run_dir is required")
 
     rows = parse(args.run_dir / "summary.txt")
     bare = next((float(r["rps"]) for r in rows if r["target"] == "bare"), None)
+    p99_of = {r["target"]: float(r["p99_ms"]) for r in rows}
     cpu = next(
         (
             line.split(":", 1)[1].strip()
@@ -59,18 +139,39 @@ def main() -> int:
     started = datetime.strptime(args.run_dir.name, "%Y%m%dT%H%M%SZ")  # run.sh names it so
     print(f"Run started {started:%Y-%m-%d %H:%M} UTC: `{args.command}`")
     print(f"Code: {args.revision}. Machine: {os.cpu_count()} x {cpu}\n")
-    print("| target | req/s | p50 ms | p99 ms | % of bare | non-2xx | socket errors | revisions |")
-    print("|---|---:|---:|---:|---:|---:|---:|---|")
+    print(
+        "| load | req/s | p50 ms | p99 ms | ratio to bare | goal (issue 8) "
+        "| RSS max MB (growth) | DB bytes/invoice | non-2xx | socket errors | revisions |"
+    )
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
     all_passed = True
     for row in rows:
         rps = float(row["rps"])
-        ratio = f"{100 * rps / bare:.1f} %" if bare else "-"
+        ratio = rps / bare if bare else None
         check, passed = revisions_check(row)
         all_passed = all_passed and passed
-        print(
-            f"| {LABELS.get(row['target'], row['target'])} | {rps:,.0f} | {row['p50_ms']} "
-            f"| {row['p99_ms']} | {ratio} | {row['non2xx']} | {row['socket_errors']} | {check} |"
+        memory = rss(args.run_dir, row["target"])
+        memory_cell = "-"
+        if memory:
+            flag = "" if memory[0] < RSS_LIMIT_MB else " ✗"
+            memory_cell = f"{memory[0]:.0f} ({memory[1]:+.1f}){flag}"
+        size = "-"
+        if "db_bytes" in row:
+            size = f"{int(row['db_bytes']) / int(row['invoices']):,.0f}"
+        label = LABELS.get(row["target"], row["target"]).format(
+            invoices=int(row.get("invoices", 0)), revisions=row.get("revisions_each", "?")
         )
+        print(
+            f"| {label} | {rps:,.0f} | {row['p50_ms']} "
+            f"| {row['p99_ms']} | {f'{ratio:.3f}' if ratio else '-'} "
+            f"| {goal_verdict(row, ratio, p99_of)} | {memory_cell} | {size} "
+            f"| {row['non2xx']} | {row['socket_errors']} | {check} |"
+        )
+    two = next((r for r in rows if r["target"] == "postgres-2proc"), None)
+    one = next((r for r in rows if r["target"] == "postgres"), None)
+    if one and two:
+        gain = float(two["rps"]) / float(one["rps"])
+        print(f"\nPostgreSQL, 2 processes / 1 process: {gain:.2f} x the throughput.")
     return 0 if all_passed else 1
 
 

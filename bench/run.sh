@@ -1,30 +1,47 @@
 #!/usr/bin/env bash
-# Load-test signed Winpay updates on the bare ceiling app, the service on SQLite and on
-# PostgreSQL, one after another in one run; print req/s, p99 and the ratio to the bare app.
-# Loopback only, bounded duration. Results: bench/results/<UTC time>/ (gitignored).
+# Load-test the service against a bare ASGI app, one target after another in one run, and
+# print one table: req/s, p50/p99, the ratio to the bare app, the server's RSS, and whether
+# every 200 of an update left its revision. Loopback only, bounded duration. Results:
+# bench/results/<UTC time>/ (gitignored).
 #
 #   bash bench/run.sh                       # or: make bench
 #   DURATION=15 TARGETS="bare sqlite" bash bench/run.sh
+#   SCALE=1 bash bench/run.sh               # + the million-invoice runs
+#   PROFILE=1 TARGETS="bare sqlite" bash bench/run.sh   # + a py-spy flame graph per target
+#
+# Targets (TARGETS, default all but the scale ones): bare, sqlite (Winpay seed update),
+# paylink-sqlite (Paylink seed update), find-sqlite (Winpay signed find), postgres (Winpay
+# update), postgres-2proc (two server processes on one PostgreSQL database, each loaded by
+# its own wrk with half the connections); SCALE=1 adds sqlite-1m and postgres-1m: the Winpay
+# update spread over a database bulk-loaded (bench/db.py) to SCALE_INVOICES invoices with
+# SCALE_REVISIONS revisions each.
 #
 # DURATION (s, default 20, at most 240: one signed timestamp must stay valid for the run),
-# CONNECTIONS (32), INVOICES (1000), TARGETS ("bare sqlite paylink-sqlite postgres"; the
-# paylink-sqlite target sends the Paylink seed's update instead of Winpay's),
-# PGHOST/PGPORT (127.0.0.1/5432; the postgres target is skipped if nothing answers there).
+# CONNECTIONS (32), INVOICES (1000), SCALE_INVOICES (1000000), SCALE_REVISIONS (3),
+# PGHOST/PGPORT (127.0.0.1/5432; PostgreSQL targets are skipped if nothing answers there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 INVOICES=${INVOICES:-1000}
-TARGETS=${TARGETS:-bare sqlite paylink-sqlite postgres}
+TARGETS=${TARGETS:-bare sqlite paylink-sqlite find-sqlite postgres postgres-2proc}
+SCALE=${SCALE:-0}
+SCALE_INVOICES=${SCALE_INVOICES:-1000000}
+SCALE_REVISIONS=${SCALE_REVISIONS:-3}
+PROFILE=${PROFILE:-0}
+if [ "$SCALE" = 1 ]; then TARGETS="$TARGETS sqlite-1m postgres-1m"; fi
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
 PG_DB=invoicegate_bench
-export PGOPTIONS="--client-min-messages=warning"  # no NOTICE from DROP DATABASE IF EXISTS
+PG_URL=postgresql://$PGHOST:$PGPORT/$PG_DB
+export PGOPTIONS="--client-min-messages=warning" # no NOTICE from DROP DATABASE IF EXISTS
 BIN=$PWD/.venv/bin
 RUN_DIR=bench/results/$(date -u +%Y%m%dT%H%M%SZ)
 WORK=$(mktemp -d)
 SERVER_PID=
+SERVER2_PID=
+WATCHERS=()
 
 if ((DURATION < 1 || DURATION > 240)); then
     echo "DURATION must be 1..240 seconds (the signed timestamp is valid for 300 s)" >&2
@@ -37,17 +54,30 @@ if ! command -v wrk >/dev/null; then
     $SUDO apt-get update -qq && $SUDO apt-get install -y -qq wrk
 fi
 
-stop_server() {
-    if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill -TERM "$SERVER_PID"
-        for _ in $(seq 100); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
+stop_pid() {
+    local pid=$1
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+        kill -TERM "$pid"
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
     fi
+}
+
+# stop_server: the servers of the current target, and what watched them.
+stop_server() {
+    local pid
+    for pid in "${WATCHERS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    WATCHERS=()
+    stop_pid "$SERVER_PID"
+    stop_pid "$SERVER2_PID"
     SERVER_PID=
+    SERVER2_PID=
 }
 
 cleanup() {
+    local pid
+    for pid in "${WATCHERS[@]}"; do stop_pid "$pid"; done
     stop_server
     rm -rf "$WORK"
 }
@@ -58,11 +88,12 @@ free_port() {
     "$BIN/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# start_server NAME COMMAND...: run it in the background, log to the run folder, wait for /healthz.
+# start_server NAME COMMAND...: run it in the background (SERVER_PID), log to the run folder,
+# wait for /healthz on $URL.
 start_server() {
     local name=$1
     shift
-    "$@" >"$RUN_DIR/$name.server.log" 2>&1 &
+    "$@" >>"$RUN_DIR/$name.server.log" 2>&1 &
     SERVER_PID=$!
     for _ in $(seq 300); do
         if curl -fsS -o /dev/null "$URL/healthz" 2>/dev/null; then return 0; fi
@@ -74,28 +105,36 @@ start_server() {
     exit 1
 }
 
-# run_wrk NAME: the load itself; appends its BENCH line to the run summary.
+# watch_server NAME PID: for the length of the load, sample the server's RSS (kB) once a
+# second into NAME.rss, and with PROFILE=1 record a py-spy flame graph of it into NAME.svg.
+watch_server() {
+    local name=$1 pid=$2
+    (
+        for _ in $(seq "$DURATION"); do
+            awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || break
+            sleep 1
+        done
+    ) >"$RUN_DIR/$name.rss" &
+    WATCHERS+=($!)
+    if [ "$PROFILE" = 1 ]; then
+        "$BIN/py-spy" record --pid "$pid" --rate 200 --nonblocking --gil \
+            --duration "$(((DURATION + 1) / 2))" --format flamegraph --output "$RUN_DIR/$name.svg" >"$RUN_DIR/$name.py-spy.log" 2>&1 &
+        WATCHERS+=($!)
+    fi
+}
+
+# run_wrk NAME [IDS [CONNECTIONS [OUT]]]: the load itself, on $URL; sets BENCH_LINE.
 run_wrk() {
-    local name=$1
+    local name=$1 ids=${2:-$WORK/$1/ids.txt} connections=${3:-$CONNECTIONS} out=${4:-$1}
     set -a
     # shellcheck disable=SC1091
     . "$WORK/$name/auth.env"
     set +a
-    echo "== $name: wrk -t1 -c$CONNECTIONS -d${DURATION}s on $URL" >&2
-    BENCH_IDS="$WORK/$name/ids.txt" wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
-        -s bench/update.lua "$URL" | tee "$RUN_DIR/$name.wrk.txt" >&2
-    BENCH_LINE=$(grep '^BENCH ' "$RUN_DIR/$name.wrk.txt" | sed 's/^BENCH //')
-}
-
-# count_revisions URL: rows in invoice_revisions, read after the server stopped.
-count_revisions() {
-    "$BIN/python" - "$1" <<'EOF'
-import sys
-import sqlalchemy as sa
-url = sys.argv[1].replace("postgresql://", "postgresql+psycopg://", 1)
-with sa.create_engine(url).connect() as db:
-    print(db.execute(sa.text("SELECT count(*) FROM invoice_revisions")).scalar_one())
-EOF
+    echo "== $out: wrk -t1 -c$connections -d${DURATION}s on $URL" >&2
+    BENCH_IDS="$ids" wrk -t1 -c"$connections" -d"${DURATION}s" --latency --timeout 10s \
+        -s bench/update.lua "$URL" >"$RUN_DIR/$out.wrk.txt"
+    cat "$RUN_DIR/$out.wrk.txt" >&2
+    BENCH_LINE=$(grep '^BENCH ' "$RUN_DIR/$out.wrk.txt" | sed 's/^BENCH //')
 }
 
 bench_bare() {
@@ -105,28 +144,95 @@ bench_bare() {
     start_server bare "$BIN/uvicorn" bench.bare_app:app --host 127.0.0.1 --port "${URL##*:}" \
         --loop uvloop --http httptools --no-access-log --lifespan on --no-proxy-headers \
         --log-level warning
+    watch_server bare "$SERVER_PID"
     run_wrk bare
     stop_server
     echo "target=bare $BENCH_LINE" >>"$RUN_DIR/summary.txt"
 }
 
-# bench_service NAME DATABASE_URL [DIALECT]: migrate, serve, create invoices, load, check the
-# revisions.
-bench_service() {
-    local name=$1 db_url=$2 dialect=${3:-winpay}
+# serve_service NAME DATABASE_URL: migrate, then start `invoicegate serve` on a free port.
+serve_service() {
+    local name=$1 db_url=$2
     URL=http://127.0.0.1:$(free_port)
     export INVOICEGATE_DATABASE_URL=$db_url INVOICEGATE_PUBLIC_URL=$URL
     export INVOICEGATE_DATA_DIR=$WORK/$name/data
-    "$BIN/invoicegate" migrate >"$RUN_DIR/$name.migrate.log" 2>&1
+    "$BIN/invoicegate" migrate >>"$RUN_DIR/$name.migrate.log" 2>&1
     start_server "$name" "$BIN/invoicegate" serve --host 127.0.0.1 --port "${URL##*:}"
+}
+
+# bench_service NAME DATABASE_URL [DIALECT [OP [TOTAL]]]: serve, create INVOICES invoices
+# through the API (with TOTAL: then bulk-load the database to TOTAL invoices, server
+# stopped), load, and record how many revisions the load left.
+bench_service() {
+    local name=$1 db_url=$2 dialect=${3:-winpay} op=${4:-update} total=${5:-}
+    export BENCH_OP=$op
+    serve_service "$name" "$db_url"
     "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" --out "$WORK/$name" \
         --dialect "$dialect"
-    run_wrk "$name"
+    local ids=$WORK/$name/ids.txt invoices=$INVOICES
+    if [ -n "$total" ]; then
+        stop_server
+        echo "== $name: bulk-loading to $total invoices x $SCALE_REVISIONS revisions" >&2
+        local started=$SECONDS
+        "$BIN/python" bench/db.py bulk "$db_url" --total "$total" --revisions "$SCALE_REVISIONS" \
+            --ids-out "$WORK/$name/ids-all.txt"
+        echo "== $name: bulk load took $((SECONDS - started)) s" >&2
+        ids=$WORK/$name/ids-all.txt
+        invoices=$total
+        serve_service "$name" "$db_url"
+    fi
+    local before after size
+    before=$("$BIN/python" bench/db.py revisions "$db_url")
+    size=$("$BIN/python" bench/db.py size "$db_url")
+    watch_server "$name" "$SERVER_PID"
+    run_wrk "$name" "$ids"
     stop_server
-    local revisions
-    revisions=$(count_revisions "$db_url")
-    echo "target=$name $BENCH_LINE revisions=$revisions invoices=$INVOICES" \
-        "connections=$CONNECTIONS" >>"$RUN_DIR/summary.txt"
+    after=$("$BIN/python" bench/db.py revisions "$db_url")
+    echo "target=$name $BENCH_LINE revisions_before=$before revisions=$after" \
+        "writes=$([ "$op" = find ] && echo 0 || echo 1) invoices=$invoices db_bytes=$size" \
+        "connections=$CONNECTIONS processes=1 revisions_each=$SCALE_REVISIONS" >>"$RUN_DIR/summary.txt"
+    unset BENCH_OP
+}
+
+# bench_two_processes NAME DATABASE_URL: two servers on one database, each loaded at the same
+# time by its own wrk with half the connections over half the invoices; the row adds up the
+# throughput and takes the worse p50/p99.
+bench_two_processes() {
+    local name=$1 db_url=$2 half=$((CONNECTIONS / 2))
+    serve_service "$name" "$db_url"
+    local url1=$URL pid1=$SERVER_PID
+    "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" --out "$WORK/$name"
+    serve_service "$name" "$db_url"
+    SERVER2_PID=$pid1
+    local url2=$URL
+    split -n l/2 -d "$WORK/$name/ids.txt" "$WORK/$name/ids-half-"
+    local before after
+    before=$("$BIN/python" bench/db.py revisions "$db_url")
+    watch_server "$name-1" "$pid1"
+    watch_server "$name-2" "$SERVER_PID"
+    URL=$url1 run_wrk "$name" "$WORK/$name/ids-half-00" "$half" "$name-1" &
+    local first=$!
+    URL=$url2 run_wrk "$name" "$WORK/$name/ids-half-01" "$half" "$name-2"
+    wait "$first"
+    stop_server
+    after=$("$BIN/python" bench/db.py revisions "$db_url")
+    echo "target=$name $("$BIN/python" bench/report.py --combine "$RUN_DIR/$name-"[12].wrk.txt)" \
+        "revisions_before=$before revisions=$after writes=1 invoices=$INVOICES" \
+        "connections=$CONNECTIONS processes=2" >>"$RUN_DIR/summary.txt"
+}
+
+# postgres_fresh TARGET: an empty bench database, or false (and a note) if PostgreSQL is down.
+postgres_fresh() {
+    if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
+        echo "== $1: nothing answers at $PGHOST:$PGPORT, skipped" >&2
+        return 1
+    fi
+    postgres_drop
+    psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "CREATE DATABASE $PG_DB"
+}
+
+postgres_drop() {
+    psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $PG_DB"
 }
 
 mkdir -p "$RUN_DIR"
@@ -135,17 +241,25 @@ for target in $TARGETS; do
     bare) bench_bare ;;
     sqlite) bench_service sqlite "sqlite:///$WORK/sqlite/bench.db" ;;
     paylink-sqlite) bench_service paylink-sqlite "sqlite:///$WORK/paylink-sqlite/bench.db" paylink ;;
-    postgres)
-        if ! pg_isready -q -h "$PGHOST" -p "$PGPORT"; then
-            echo "== postgres: nothing answers at $PGHOST:$PGPORT, skipped" >&2
-            continue
-        fi
-        psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $PG_DB" \
-            -c "CREATE DATABASE $PG_DB"
-        bench_service postgres "postgresql://$PGHOST:$PGPORT/$PG_DB"
-        psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $PG_DB"
+    find-sqlite) bench_service find-sqlite "sqlite:///$WORK/find-sqlite/bench.db" winpay find ;;
+    sqlite-1m)
+        bench_service sqlite-1m "sqlite:///$WORK/sqlite-1m/bench.db" winpay update "$SCALE_INVOICES"
+        rm -rf "$WORK/sqlite-1m"
         ;;
-    *) echo "unknown target $target (bare, sqlite, paylink-sqlite, postgres)" >&2 && exit 2 ;;
+    postgres | postgres-2proc | postgres-1m)
+        postgres_fresh "$target" || continue
+        case $target in
+        postgres) bench_service postgres "$PG_URL" ;;
+        postgres-2proc) bench_two_processes postgres-2proc "$PG_URL" ;;
+        postgres-1m) bench_service postgres-1m "$PG_URL" winpay update "$SCALE_INVOICES" ;;
+        esac
+        postgres_drop
+        ;;
+    *)
+        echo "unknown target $target (bare sqlite paylink-sqlite find-sqlite postgres" \
+            "postgres-2proc sqlite-1m postgres-1m)" >&2
+        exit 2
+        ;;
     esac
 done
 
@@ -153,4 +267,5 @@ ln -sfn "$(basename "$RUN_DIR")" bench/results/latest
 REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- src 2>/dev/null || REVISION="$REVISION + uncommitted changes in src/"
 "$BIN/python" bench/report.py "$RUN_DIR" --revision "$REVISION" \
-    --command "DURATION=$DURATION CONNECTIONS=$CONNECTIONS bash bench/run.sh" | tee "$RUN_DIR/table.md"
+    --command "DURATION=$DURATION CONNECTIONS=$CONNECTIONS SCALE=$SCALE bash bench/run.sh" |
+    tee "$RUN_DIR/table.md"

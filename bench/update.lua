@@ -6,6 +6,9 @@
 --   BENCH_DIALECT      winpay (default) or paylink
 --   WINPAY_KEY, WINPAY_TIMESTAMP, WINPAY_SIGNATURE   one signed timestamp for the whole run
 --   PAYLINK_API_KEY    for paylink
+--   BENCH_OP           update (default) or find: Winpay's signed `GET /api/find/{id}` instead
+-- Up to 100,000 invoices the requests are formatted once in init(); above that (the scale run,
+-- a million invoices) each is formatted when sent, so wrk does not hold gigabytes of requests.
 -- Each body is the seed's request sample (Winpay's with that invoice's own ref, so refs stay
 -- unique), so every update is valid. done() prints the status-code counts, one non-2xx body if any,
 -- and a machine-readable "BENCH ..." line that bench/run.sh collects.
@@ -39,14 +42,28 @@ local PAYLINK_SEED = '{"items":[{"description":"Web Development Services","quant
    .. '"totalAmount":5200,"dueDate":"2024-07-31","currency":"SAR"}'
 
 local requests = {}
+local lines = {}
+local headers = {}
+local paylink = false
+local find = false
 local next_request = 1
 statuses = {}
 first_failure = nil
 
+local function format_request(update_path, ref)
+   if find then
+      return wrk.format("GET", (update_path:gsub("^/api/update/", "/api/find/")), headers)
+   end
+   return wrk.format("PUT", update_path, headers, paylink and PAYLINK_SEED or seed_body(ref))
+end
+
 function init(args)
    local path = args[1] or required("BENCH_IDS")
-   local paylink = os.getenv("BENCH_DIALECT") == "paylink"
-   local headers = { ["Content-Type"] = "application/json" }
+   paylink = os.getenv("BENCH_DIALECT") == "paylink"
+   find = os.getenv("BENCH_OP") == "find"
+   if not find then
+      headers["Content-Type"] = "application/json"
+   end
    if paylink then
       headers["X-API-KEY"] = required("PAYLINK_API_KEY")
    else
@@ -57,21 +74,25 @@ function init(args)
    for line in io.lines(path) do
       local update_path, ref = line:match("^(%S+)%s+(%S+)$")
       if update_path then
-         local body = paylink and PAYLINK_SEED or seed_body(ref)
-         table.insert(requests, wrk.format("PUT", update_path, headers, body))
+         table.insert(lines, { update_path, ref })
       end
    end
-   if #requests == 0 then
+   if #lines == 0 then
       error("no invoice ids in " .. path)
    end
+   if #lines <= 100000 then
+      for i, line in ipairs(lines) do
+         requests[i] = format_request(line[1], line[2])
+      end
+   end
    -- Threads start at different invoices so that no two updates of one invoice race.
-   next_request = (thread_index or 0) * math.floor(#requests / 8) % #requests + 1
+   next_request = (thread_index or 0) * math.floor(#lines / 8) % #lines + 1
 end
 
 function request()
-   local r = requests[next_request]
-   next_request = next_request % #requests + 1
-   return r
+   local i = next_request
+   next_request = next_request % #lines + 1
+   return requests[i] or format_request(lines[i][1], lines[i][2])
 end
 
 function response(status, headers, body)

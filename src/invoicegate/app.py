@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
@@ -47,6 +48,7 @@ def create_app(settings: Settings) -> Starlette:
             *winpay.routes(runtime),
             *paylink.routes(runtime),
             *paylink_v2.routes(runtime),
+            *native.routes(runtime),
         ],
         middleware=[Middleware(RequestContext)],
         lifespan=lifespan,

@@ -62,6 +62,20 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--callback-url")
     add.set_defaults(run=_merchant_add_credential)
 
+    apikey = commands.add_parser("apikey", help="native API keys").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    key_create = apikey.add_parser("create", help="issue another API key (shown once)")
+    key_create.add_argument("merchant_id")
+    key_create.add_argument("--name", default="API key", help="what the key is for")
+    key_create.set_defaults(run=_apikey_create)
+    key_list = apikey.add_parser("list", help="a merchant's API keys (never the keys)")
+    key_list.add_argument("merchant_id")
+    key_list.set_defaults(run=_apikey_list)
+    key_revoke = apikey.add_parser("revoke", help="revoke an API key by its id")
+    key_revoke.add_argument("key_id")
+    key_revoke.set_defaults(run=_apikey_revoke)
+
     invoice = commands.add_parser("invoice", help="operate on invoices").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -107,6 +121,7 @@ def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
             "api_id": onboarded.paylink_v2.credential.public_id,
             "secret_key": onboarded.paylink_v2.secret,
         },
+        "native": {"api_key": onboarded.native.secret, "key_id": onboarded.native.credential.id},
     }
     if args.json:
         print(json.dumps(out))
@@ -117,6 +132,7 @@ def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:
         print(f"  paylink X-API-KEY:    {onboarded.paylink.secret}  (shown once)")
         print(f"  paylink v2 apiId:     {onboarded.paylink_v2.credential.public_id}")
         print(f"  paylink v2 secretKey: {onboarded.paylink_v2.secret}  (shown once)")
+        print(f"  native API key:       {onboarded.native.secret}  (shown once)")
     return 0
 
 
@@ -129,6 +145,36 @@ def _merchant_add_credential(settings: Settings, args: argparse.Namespace) -> in
     )
     print(json.dumps({"merchant_id": args.merchant_id, "winpay": _winpay_json(credential)}))
     return 0
+
+
+def _apikey_create(settings: Settings, args: argparse.Namespace) -> int:
+    issued = _with_runtime(
+        settings, lambda rt: rt.merchants.issue_api_key(args.merchant_id, args.name)
+    )
+    print(json.dumps({**_key_json(issued.credential), "api_key": issued.secret}))
+    return 0
+
+
+def _apikey_list(settings: Settings, args: argparse.Namespace) -> int:
+    keys = _with_runtime(settings, lambda rt: rt.merchants.api_keys(args.merchant_id))
+    print(json.dumps([_key_json(key) for key in keys]))
+    return 0
+
+
+def _apikey_revoke(settings: Settings, args: argparse.Namespace) -> int:
+    key = _with_runtime(settings, lambda rt: rt.merchants.revoke_api_key(args.key_id))
+    print(json.dumps(_key_json(key)))
+    return 0
+
+
+def _key_json(key: Credential) -> dict[str, Any]:
+    return {
+        "key_id": key.id,
+        "merchant_id": key.merchant_id,
+        "name": key.display_name,
+        "created_at": key.created_at.isoformat(),
+        "revoked_at": key.revoked_at.isoformat() if key.revoked_at else None,
+    }
 
 
 def _winpay_json(credential: Credential) -> dict[str, Any]:

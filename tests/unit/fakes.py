@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from invoicegate.domain.errors import DuplicateReference, StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
-from invoicegate.services.ports import InvoiceQuery, UnitOfWork
+from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition, UnitOfWork
 
 T = TypeVar("T")
 
@@ -154,6 +154,20 @@ class FakeInvoiceRepository:
         start = (query.page - 1) * query.page_size
         return matching[start : start + query.page_size], len(matching)
 
+    def page_for_merchant(
+        self, merchant_id: str, where: InvoiceFilter, after: PagePosition | None, limit: int
+    ) -> list[Invoice]:
+        self._store.check("page_for_merchant")
+        matching = [
+            i
+            for i in self._state.invoices.values()
+            if i.merchant_id == merchant_id
+            and _filtered(i, where)
+            and (after is None or (i.created_at, i.id) < (after.created_at, after.invoice_id))
+        ]
+        matching.sort(key=lambda i: (i.created_at, i.id), reverse=True)
+        return matching[:limit]
+
     def _live_with_reference(
         self, merchant_id: str, reference: str, except_id: str | None
     ) -> Invoice | None:
@@ -188,6 +202,18 @@ def _matches(invoice: Invoice, query: InvoiceQuery) -> bool:
             not query.customer_phone
             or query.customer_phone.lower() in invoice.customer.phone.lower()
         )
+    )
+
+
+def _filtered(invoice: Invoice, where: InvoiceFilter) -> bool:
+    customer = invoice.customer
+    needle = (where.customer or "").lower()
+    return (
+        (where.status is None or invoice.status is where.status)
+        and (where.reference is None or invoice.reference == where.reference)
+        and (where.created_from is None or invoice.created_at >= where.created_from)
+        and (where.created_before is None or invoice.created_at < where.created_before)
+        and any(needle in part.lower() for part in (customer.name, customer.email, customer.phone))
     )
 
 
@@ -231,6 +257,14 @@ class FakeMerchantRepository:
     def credentials_of(self, merchant_id: str) -> list[Credential]:
         owned = [c for c in self._state.credentials.values() if c.merchant_id == merchant_id]
         return sorted(owned, key=lambda c: c.created_at)
+
+    def get_credential(self, credential_id: str) -> Credential | None:
+        return self._state.credentials.get(credential_id)
+
+    def revoke_credential(self, credential_id: str, at: datetime) -> None:
+        self._store.check("revoke_credential")
+        credential = self._state.credentials[credential_id]
+        self._state.credentials[credential_id] = replace(credential, revoked_at=at)
 
 
 class FakeOutbox:

@@ -29,6 +29,7 @@ from invoicegate.domain.invoice import (
 from invoicegate.domain.money import Currency
 from invoicegate.services.invoices import Actor, InvoiceService
 from invoicegate.services.merchants import (
+    NATIVE,
     PAYLINK,
     PAYLINK_V2,
     WINPAY,
@@ -478,8 +479,9 @@ async def test_onboarding_issues_one_credential_per_dialect(world: World) -> Non
     merchant_id = onboarded.merchant.id
     assert world.store.state.merchants == {merchant_id: onboarded.merchant}
     stored = world.tx.run(lambda uow: uow.merchants.credentials_of(merchant_id))
-    assert {c.dialect for c in stored} == {WINPAY, PAYLINK, PAYLINK_V2}
-    assert all(c.callback_url == "https://shop.example/cb" for c in stored)
+    assert {c.dialect for c in stored} == {WINPAY, PAYLINK, PAYLINK_V2, NATIVE}
+    gateways = [c for c in stored if c.dialect != NATIVE]
+    assert all(c.callback_url == "https://shop.example/cb" for c in gateways)
 
     winpay = await world.merchants.credential(WINPAY, onboarded.winpay.public_id)
     assert winpay == onboarded.winpay
@@ -495,6 +497,11 @@ async def test_onboarding_issues_one_credential_per_dialect(world: World) -> Non
     assert secret_matches(v2.secret, v2.credential.secret_hash)
     assert not secret_matches(v2.secret + "x", v2.credential.secret_hash)
     assert not secret_matches(v2.secret, None)
+
+    native = onboarded.native
+    assert native.secret.startswith("igk_live_") and len(native.secret) > 40
+    assert native.credential.public_id == hash_secret(native.secret)
+    assert native.credential.secret is None and native.secret not in repr(stored)
 
 
 async def test_another_winpay_credential_for_a_merchant(world: World, alice: Actor) -> None:

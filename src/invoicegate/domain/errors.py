@@ -20,6 +20,10 @@ class MerchantNotFound(DomainError):
     """No merchant with this id."""
 
 
+class CredentialNotFound(DomainError):
+    """No credential (API key) with this id."""
+
+
 class InvoiceNotFound(DomainError):
     """No such invoice for this merchant (also for another merchant's invoice)."""
 
@@ -50,3 +54,7 @@ class StaleVersion(DomainError):
 
 class AmountMismatch(DomainError):
     """A paid amount that is not the invoice total."""
+
+    def __init__(self, total: int) -> None:
+        self.total = total
+        super().__init__(f"the payment must be the whole total, {total}")

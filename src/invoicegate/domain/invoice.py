@@ -86,16 +86,54 @@ class InvoiceTerms:
 
 
 @dataclass(frozen=True, slots=True)
+class CustomerChanges:
+    """A partial change of the customer: every field left as None keeps its current value."""
+
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+
+    def applied_to(self, current: Customer) -> Customer:
+        return Customer(
+            name=_pick(self.name, current.name),
+            phone=_pick(self.phone, current.phone),
+            email=_pick(self.email, current.email),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceChanges:
-    """An update: every field left as None keeps its current value."""
+    """An update: every field left as None keeps its current value; `cleared` ones are unset."""
 
     reference: str | None = None
-    customer: Customer | None = None
+    customer: Customer | CustomerChanges | None = None
     items: Sequence[ItemSpec] | None = None
     currency: Currency | None = None
     back_url: str | None = None
     expires_at: datetime | None = None
     due_date: date | None = None
+    cleared: frozenset[str] = frozenset()
+
+    def fields(self) -> frozenset[str]:
+        """The names of the fields this update sets or clears."""
+        named = {name for name in EDITABLE_FIELDS if getattr(self, name) is not None}
+        return frozenset(named) | self.cleared
+
+
+# Every field an update may name, and the ones that may be unset (the rest always hold a value).
+EDITABLE_FIELDS = (
+    "reference", "customer", "items", "currency", "back_url", "expires_at", "due_date",
+)  # fmt: skip
+CLEARABLE_FIELDS = frozenset({"back_url", "expires_at", "due_date"})
+
+# What may change in which status: the one table every dialect's update goes through (the
+# native API's docs print it). An unpaid invoice past its expiry is still unpaid: it may be
+# changed, e.g. given a later expiry, but not paid. Paid and cancelled invoices never change.
+CHANGEABLE_FIELDS: dict[InvoiceStatus, frozenset[str]] = {
+    InvoiceStatus.UNPAID: frozenset(EDITABLE_FIELDS),
+    InvoiceStatus.PAID: frozenset(),
+    InvoiceStatus.CANCELLED: frozenset(),
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,29 +165,45 @@ class Invoice:
 
     def ensure_changeable(self) -> None:
         """Paid invoices never change; cancelled ones are gone for every purpose but audit."""
+        if CHANGEABLE_FIELDS[self.status]:
+            return
         if self.status is InvoiceStatus.PAID:
             raise InvoiceAlreadyPaid
-        if self.status is InvoiceStatus.CANCELLED:
-            raise InvoiceCancelled
+        raise InvoiceCancelled
 
     def updated(self, changes: InvoiceChanges, now: datetime, new_id: Callable[[], str]) -> Invoice:
         """The next version of this invoice; line items are replaced whole with fresh ids."""
         self.ensure_changeable()
+        problems = [
+            (name, f"cannot be changed while the invoice is {self.status.value}")
+            for name in sorted(changes.fields() - CHANGEABLE_FIELDS[self.status])
+        ]
+        problems += [
+            (name, "cannot be cleared") for name in sorted(changes.cleared - CLEARABLE_FIELDS)
+        ]
+        if problems:
+            raise InvalidInput(problems)
         if changes.currency not in (None, self.currency) and changes.items is None:
             # Prices are minor units of the currency: they mean nothing in another one.
             raise InvalidInput([("currency", "a new currency needs the items priced in it")])
         items = self.items
         if changes.items is not None:
             items = _line_items(changes.items, new_id)
+        customer = changes.customer
+        if isinstance(customer, CustomerChanges):
+            customer = customer.applied_to(self.customer)
+        cleared = changes.cleared
         next_invoice = replace(
             self,
             reference=_pick(changes.reference, self.reference),
-            customer=_pick(changes.customer, self.customer),
+            customer=_pick(customer, self.customer),
             items=items,
             currency=_pick(changes.currency, self.currency),
-            back_url=_pick(changes.back_url, self.back_url),
-            expires_at=_pick(changes.expires_at, self.expires_at),
-            due_date=_pick(changes.due_date, self.due_date),
+            back_url=None if "back_url" in cleared else _pick(changes.back_url, self.back_url),
+            expires_at=(
+                None if "expires_at" in cleared else _pick(changes.expires_at, self.expires_at)
+            ),
+            due_date=None if "due_date" in cleared else _pick(changes.due_date, self.due_date),
             version=self.version + 1,
             updated_at=now,
         )

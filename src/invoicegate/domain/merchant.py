@@ -28,3 +28,9 @@ class Credential:
     display_name: str
     callback_url: str | None
     created_at: datetime
+    revoked_at: datetime | None = None
+
+    @property
+    def shown_id(self) -> str:
+        """The id a person may see: the public id, unless that is the key's hash."""
+        return self.id if self.public_id == self.secret_hash else self.public_id

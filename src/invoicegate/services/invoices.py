@@ -1,6 +1,6 @@
 """Invoice use cases: create, find, update and cancel, each one unit of work."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from invoicegate.domain.errors import (
@@ -21,7 +21,9 @@ from invoicegate.services import ids
 from invoicegate.services.ports import (
     MAX_PAGE_SIZE,
     Clock,
+    InvoiceFilter,
     InvoiceQuery,
+    PagePosition,
     Transactor,
     UnitOfWork,
 )
@@ -102,8 +104,7 @@ class InvoiceService:
             current = uow.invoices.get(invoice_id, for_update=True)
             current = _owned(current, actor.merchant_id, include_cancelled=True)
             current.ensure_changeable()
-            if expected_version is not None and expected_version != current.version:
-                raise StaleVersion(current.version)
+            check_version(current, expected_version)
             reference = changes.reference
             if (
                 reference is not None
@@ -123,11 +124,15 @@ class InvoiceService:
 
         return await self._tx.write(work)
 
-    async def cancel_invoice(self, actor: Actor, invoice_id: str) -> Invoice:
+    async def cancel_invoice(
+        self, actor: Actor, invoice_id: str, *, expected_version: int | None = None
+    ) -> Invoice:
         """Soft delete: the invoice and its revisions stay; it just stops being live."""
 
         def work(uow: UnitOfWork) -> Invoice:
             current = _owned(uow.invoices.get(invoice_id, for_update=True), actor.merchant_id, True)
+            current.ensure_changeable()
+            check_version(current, expected_version)
             return _cancel(uow, actor, current, self._clock())
 
         return await self._tx.write(work)
@@ -161,6 +166,38 @@ class InvoiceService:
             return uow.invoices.revisions(invoice_id)
 
         return await self._tx.read(work)
+
+    async def history(self, merchant_id: str, invoice_id: str) -> list[Revision]:
+        """The revisions, each actor named as a person may see it (a credential's public id)."""
+
+        def work(uow: UnitOfWork) -> list[Revision]:
+            _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled=True)
+            shown = {c.id: c.shown_id for c in uow.merchants.credentials_of(merchant_id)}
+            return [
+                replace(r, actor=shown.get(r.actor, r.actor))
+                for r in uow.invoices.revisions(invoice_id)
+            ]
+
+        return await self._tx.read(work)
+
+    async def page_invoices(
+        self, merchant_id: str, where: InvoiceFilter, after: PagePosition | None, limit: int
+    ) -> tuple[list[Invoice], bool]:
+        """One keyset page, newest first, and whether more follow it."""
+        if not 1 <= limit <= MAX_PAGE_SIZE:
+            raise InvalidInput([("limit", f"must be 1 to {MAX_PAGE_SIZE}")])
+
+        def work(uow: UnitOfWork) -> list[Invoice]:
+            return uow.invoices.page_for_merchant(merchant_id, where, after, limit + 1)
+
+        found = await self._tx.read(work)
+        return found[:limit], len(found) > limit
+
+
+def check_version(current: Invoice, expected_version: int | None) -> None:
+    """A caller that states the version it saw is refused if the invoice moved on since."""
+    if expected_version is not None and expected_version != current.version:
+        raise StaleVersion(current.version)
 
 
 def _owned(invoice: Invoice | None, merchant_id: str, include_cancelled: bool) -> Invoice:

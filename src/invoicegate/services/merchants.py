@@ -10,7 +10,7 @@ from datetime import datetime
 
 from cachetools import TTLCache
 
-from invoicegate.domain.errors import MerchantNotFound
+from invoicegate.domain.errors import CredentialNotFound, MerchantNotFound
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.services import ids
 from invoicegate.services.invoices import utc_now
@@ -19,6 +19,8 @@ from invoicegate.services.ports import Clock, Transactor, UnitOfWork
 WINPAY = "winpay"
 PAYLINK = "paylink"
 PAYLINK_V2 = "paylink_v2"
+NATIVE = "native"
+API_KEY_PREFIX = "igk_live_"  # recognisable when leaked (secret scanners, logs, reviews)
 
 
 def hash_secret(secret: str) -> str:
@@ -53,6 +55,7 @@ class Onboarded:
     winpay: Credential
     paylink: IssuedKey  # public_id is the hash of the X-API-KEY; URLs carry merchant.id
     paylink_v2: IssuedKey  # public_id is the apiId; the secretKey is kept as a hash
+    native: IssuedKey  # an API key of the native API, kept as a hash like Paylink's
 
 
 class MerchantService:
@@ -71,7 +74,9 @@ class MerchantService:
             uow.merchants.add_credential(paylink.credential)
             paylink_v2 = _paylink_v2_credential(merchant.id, name, callback_url, now)
             uow.merchants.add_credential(paylink_v2.credential)
-            return Onboarded(merchant, winpay, paylink, paylink_v2)
+            native = _api_key(merchant.id, "first key", now)
+            uow.merchants.add_credential(native.credential)
+            return Onboarded(merchant, winpay, paylink, paylink_v2, native)
 
         return await self._tx.write(work)
 
@@ -86,6 +91,41 @@ class MerchantService:
             credential = _winpay_credential(merchant_id, display_name, callback_url, self._clock())
             uow.merchants.add_credential(credential)
             return credential
+
+        return await self._tx.write(work)
+
+    async def issue_api_key(self, merchant_id: str, name: str) -> IssuedKey:
+        """Another native API key for the merchant; a merchant may hold any number."""
+
+        def work(uow: UnitOfWork) -> IssuedKey:
+            if uow.merchants.get_merchant(merchant_id) is None:
+                raise MerchantNotFound
+            issued = _api_key(merchant_id, name, self._clock())
+            uow.merchants.add_credential(issued.credential)
+            return issued
+
+        return await self._tx.write(work)
+
+    async def api_keys(self, merchant_id: str) -> list[Credential]:
+        def work(uow: UnitOfWork) -> list[Credential]:
+            if uow.merchants.get_merchant(merchant_id) is None:
+                raise MerchantNotFound
+            return [c for c in uow.merchants.credentials_of(merchant_id) if c.dialect == NATIVE]
+
+        return await self._tx.read(work)
+
+    async def revoke_api_key(self, key_id: str) -> Credential:
+        """The key stops authenticating (within the credential cache's life on other nodes)."""
+
+        def work(uow: UnitOfWork) -> Credential:
+            key = uow.merchants.get_credential(key_id)
+            if key is None or key.dialect != NATIVE:
+                raise CredentialNotFound
+            if key.revoked_at is None:
+                uow.merchants.revoke_credential(key.id, self._clock())
+            revoked = uow.merchants.get_credential(key.id)
+            assert revoked is not None
+            return revoked
 
         return await self._tx.write(work)
 
@@ -171,20 +211,7 @@ def _winpay_credential(
 def _paylink_credential(
     merchant_id: str, display_name: str, callback_url: str | None, now: datetime
 ) -> IssuedKey:
-    api_key = "pl_" + ids.new_secret(32)
-    digest = hash_secret(api_key)
-    credential = Credential(
-        id=ids.new_id(),
-        merchant_id=merchant_id,
-        dialect=PAYLINK,
-        public_id=digest,  # looked up by the hash of the presented key
-        secret=None,
-        secret_hash=digest,
-        display_name=display_name,
-        callback_url=callback_url,
-        created_at=now,
-    )
-    return IssuedKey(credential, api_key)
+    return _presented_key(PAYLINK, "pl_", merchant_id, display_name, callback_url, now)
 
 
 def _paylink_v2_credential(
@@ -203,3 +230,32 @@ def _paylink_v2_credential(
         created_at=now,
     )
     return IssuedKey(credential, secret_key)
+
+
+def _api_key(merchant_id: str, name: str, now: datetime) -> IssuedKey:
+    return _presented_key(NATIVE, API_KEY_PREFIX, merchant_id, name, None, now)
+
+
+def _presented_key(
+    dialect: str,
+    prefix: str,
+    merchant_id: str,
+    display_name: str,
+    callback_url: str | None,
+    now: datetime,
+) -> IssuedKey:
+    """A key the client presents whole: kept only as its hash, which is also its lookup id."""
+    key = prefix + ids.new_secret(32)
+    digest = hash_secret(key)
+    credential = Credential(
+        id=ids.new_id(),
+        merchant_id=merchant_id,
+        dialect=dialect,
+        public_id=digest,
+        secret=None,
+        secret_hash=digest,
+        display_name=display_name,
+        callback_url=callback_url,
+        created_at=now,
+    )
+    return IssuedKey(credential, key)

@@ -1,9 +1,11 @@
 """Payment use cases: marking an invoice paid, with its revision and callback in one commit."""
 
-from invoicegate.domain.errors import InvoiceNotFound
+from datetime import datetime
+
+from invoicegate.domain.errors import AmountMismatch, InvoiceNotFound
 from invoicegate.domain.invoice import Invoice, Payment, Revision
 from invoicegate.services import ids
-from invoicegate.services.invoices import utc_now
+from invoicegate.services.invoices import Actor, check_version, utc_now
 from invoicegate.services.ports import Clock, Transactor, UnitOfWork
 
 PAYMENT_TOPIC = "invoice.paid"
@@ -39,12 +41,55 @@ class PaymentService:
                 fee=fee,
                 paid_at=now,
             )
-            paid = current.paid(payment, now)
-            uow.invoices.save(paid)
-            uow.invoices.add_revision(
-                Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now)
-            )
-            uow.outbox.enqueue(PAYMENT_TOPIC, paid.id, {"payment_id": payment.id}, now)
-            return paid
+            return _pay(uow, current, payment, actor, dialect, now)
 
         return await self._tx.write(work)
+
+    async def record_payment(
+        self,
+        actor: Actor,
+        invoice_id: str,
+        *,
+        amount: int,
+        channel: str,
+        reference: str,
+        expected_version: int | None = None,
+    ) -> Invoice:
+        """A payment the merchant received outside invoicegate (bank transfer, cash, ...).
+
+        The core knows whole payments only, so the amount must be the invoice's total.
+        """
+
+        def work(uow: UnitOfWork) -> Invoice:
+            current = uow.invoices.get(invoice_id, for_update=True)
+            if current is None or current.merchant_id != actor.merchant_id:
+                raise InvoiceNotFound
+            current.ensure_changeable()
+            check_version(current, expected_version)
+            if amount != current.total:
+                raise AmountMismatch(current.total)
+            now = self._clock()
+            payment = Payment(
+                id=ids.new_id(),
+                channel=channel,
+                code=ids.new_checkout_slug().upper(),
+                payment_ref=reference,
+                amount=amount,
+                fee=0,
+                paid_at=now,
+            )
+            return _pay(uow, current, payment, actor.name, actor.dialect, now)
+
+        return await self._tx.write(work)
+
+
+def _pay(
+    uow: UnitOfWork, current: Invoice, payment: Payment, actor: str, dialect: str, now: datetime
+) -> Invoice:
+    paid = current.paid(payment, now)
+    uow.invoices.save(paid)
+    uow.invoices.add_revision(
+        Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now)
+    )
+    uow.outbox.enqueue(PAYMENT_TOPIC, paid.id, {"payment_id": payment.id}, now)
+    return paid

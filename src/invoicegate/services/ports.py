@@ -14,6 +14,25 @@ MAX_PAGE_SIZE = 100
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceFilter:
+    """Which of a merchant's invoices a keyset page holds; a filter left as None matches all."""
+
+    status: InvoiceStatus | None = None
+    reference: str | None = None
+    created_from: datetime | None = None  # inclusive
+    created_before: datetime | None = None  # exclusive
+    customer: str | None = None  # any part of the customer's name, email or phone
+
+
+@dataclass(frozen=True, slots=True)
+class PagePosition:
+    """Where a page ends, in the order pages run: newest first, ids breaking ties."""
+
+    created_at: datetime
+    invoice_id: str
+
+
+@dataclass(frozen=True, slots=True)
 class InvoiceQuery:
     """Which of a merchant's invoices to list; every filter left as None matches all.
 
@@ -55,6 +74,15 @@ class InvoiceRepository(Protocol):
     def list_for_merchant(self, merchant_id: str, query: InvoiceQuery) -> tuple[list[Invoice], int]:
         """One page of the merchant's invoices (cancelled included) and how many match."""
 
+    def page_for_merchant(
+        self, merchant_id: str, where: InvoiceFilter, after: PagePosition | None, limit: int
+    ) -> list[Invoice]:
+        """Up to `limit` matching invoices older than `after` (keyset), newest first.
+
+        Rows inserted meanwhile are newer than any page already read, so a walk through
+        the pages never repeats or skips an invoice that existed when it began.
+        """
+
 
 class MerchantRepository(Protocol):
     def add_merchant(self, merchant: Merchant) -> None: ...
@@ -68,6 +96,10 @@ class MerchantRepository(Protocol):
     def credential(self, dialect: str, public_id: str) -> Credential | None: ...
 
     def credentials_of(self, merchant_id: str) -> list[Credential]: ...
+
+    def get_credential(self, credential_id: str) -> Credential | None: ...
+
+    def revoke_credential(self, credential_id: str, at: datetime) -> None: ...
 
 
 class Outbox(Protocol):

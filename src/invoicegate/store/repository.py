@@ -17,7 +17,7 @@ from invoicegate.domain.invoice import (
 )
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.domain.money import Currency
-from invoicegate.services.ports import InvoiceQuery
+from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants, outbox
 
@@ -161,6 +161,48 @@ class SqlInvoiceRepository:
         rows = self._conn.execute(page).mappings()
         return [_invoice_from_row(row) for row in rows], total
 
+    def page_for_merchant(
+        self, merchant_id: str, where: InvoiceFilter, after: PagePosition | None, limit: int
+    ) -> list[Invoice]:
+        conditions: list[sa.ColumnElement[bool]] = [invoices.c.merchant_id == merchant_id]
+        if where.status is not None:
+            conditions.append(invoices.c.status == where.status.value)
+        if where.reference is not None:
+            conditions.append(invoices.c.reference == where.reference)
+        if where.created_from is not None:
+            conditions.append(invoices.c.created_at >= where.created_from)
+        if where.created_before is not None:
+            conditions.append(invoices.c.created_at < where.created_before)
+        if where.customer:
+            conditions.append(
+                sa.or_(
+                    *(
+                        column.icontains(where.customer, autoescape=True)
+                        for column in (
+                            invoices.c.customer_name,
+                            invoices.c.customer_email,
+                            invoices.c.customer_phone,
+                        )
+                    )
+                )
+            )
+        if after is not None:  # keyset: strictly past the last row of the previous page
+            conditions.append(
+                sa.or_(
+                    invoices.c.created_at < after.created_at,
+                    sa.and_(
+                        invoices.c.created_at == after.created_at, invoices.c.id < after.invoice_id
+                    ),
+                )
+            )
+        page = (
+            sa.select(invoices)
+            .where(*conditions)
+            .order_by(invoices.c.created_at.desc(), invoices.c.id.desc())
+            .limit(limit)
+        )
+        return [_invoice_from_row(row) for row in self._conn.execute(page).mappings()]
+
     def _write(self, statement: sa.Executable, values: dict[str, Any]) -> sa.CursorResult[Any]:
         try:
             return self._conn.execute(statement, values)
@@ -230,6 +272,16 @@ class SqlMerchantRepository:
         ).mappings()
         return [self._credential_from_row(row) for row in rows]
 
+    def get_credential(self, credential_id: str) -> Credential | None:
+        query = sa.select(credentials).where(credentials.c.id == credential_id)
+        row = self._conn.execute(query).mappings().first()
+        return self._credential_from_row(row) if row else None
+
+    def revoke_credential(self, credential_id: str, at: datetime) -> None:
+        self._conn.execute(
+            sa.update(credentials).where(credentials.c.id == credential_id).values(revoked_at=at)
+        )
+
     def _credential_from_row(self, row: sa.RowMapping) -> Credential:
         sealed = row["secret_encrypted"]
         return Credential(
@@ -242,6 +294,7 @@ class SqlMerchantRepository:
             display_name=row["display_name"],
             callback_url=row["callback_url"],
             created_at=row["created_at"],
+            revoked_at=row["revoked_at"],
         )
 
 

@@ -51,6 +51,7 @@ credentials = sa.Table(
     sa.Column("display_name", sa.String(200), nullable=False),
     sa.Column("callback_url", sa.Text()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("revoked_at", UtcDateTime()),  # a revoked credential authenticates nothing
     sa.UniqueConstraint("dialect", "public_id", name="uq_credentials_dialect_public_id"),
     sa.Index("ix_credentials_merchant", "merchant_id"),
 )

@@ -1,0 +1,338 @@
+"""Native REST API v1 endpoints under /v1: invoices, their payments and their history."""
+
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.types import Receive, Scope, Send
+
+from invoicegate.dialects.native import translate
+from invoicegate.dialects.native.problems import (
+    BODY_TOO_LARGE,
+    INVALID_INPUT,
+    METHOD_NOT_ALLOWED,
+    NOT_FOUND,
+    PRECONDITION_REQUIRED,
+    UNAUTHORIZED,
+    VERSION_MISMATCH,
+    NativeProblem,
+    bad_header,
+    bad_parameters,
+    problem_response,
+    render,
+)
+from invoicegate.dialects.native.schemas import (
+    CreateInvoice,
+    InvoicePage,
+    InvoicePatch,
+    ListQuery,
+    RecordPayment,
+    RevisionList,
+)
+from invoicegate.domain.changes import escape
+from invoicegate.domain.errors import StaleVersion
+from invoicegate.domain.invoice import Invoice, InvoiceStatus
+from invoicegate.runtime import Runtime
+from invoicegate.services.invoices import Actor, check_version
+from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, hash_secret, secret_matches
+from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceFilter, PagePosition
+from invoicegate.web import BodyTooLarge, read_body
+
+DIALECT = NATIVE
+MAX_KEY_LENGTH = 200
+JSON = "application/json"
+
+Handler = Callable[[Request, Actor], Awaitable[Response]]
+Endpoint = Callable[[Request], Awaitable[Response]]
+M = TypeVar("M", bound=BaseModel)
+
+
+def routes(runtime: Runtime) -> list[BaseRoute]:
+    api = NativeApi(runtime)
+    invoice = "/invoices/{invoice_id}"
+    resources = {
+        "/invoices": {"GET": api.list_invoices, "POST": api.create_invoice},
+        invoice: {"GET": api.get_invoice, "PATCH": api.update_invoice},
+        invoice + "/cancel": {"POST": api.cancel_invoice},
+        invoice + "/payments": {"POST": api.record_payment},
+        invoice + "/revisions": {"GET": api.list_revisions},
+    }
+    table = [
+        Route(path, Resource({m: api.endpoint(h) for m, h in handlers.items()}))
+        for path, handlers in resources.items()
+    ]
+    return [Mount("/v1", app=Router(table, default=_no_such_route))]
+
+
+class Resource:
+    """One path of the API: a handler per method, and a 405 problem for any other method."""
+
+    def __init__(self, handlers: dict[str, Endpoint]) -> None:
+        self.handlers = handlers
+        if "GET" in handlers:
+            self.handlers["HEAD"] = handlers["GET"]
+        self.allow = ", ".join(sorted(handlers))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        request = Request(scope, receive)
+        handler = self.handlers.get(request.method)
+        if handler is None:
+            detail = f"{request.method} is not allowed here; allowed: {self.allow}"
+            problem = NativeProblem(METHOD_NOT_ALLOWED, detail, headers={"Allow": self.allow})
+            response = render(problem)
+        else:
+            response = await handler(request)
+        await response(scope, receive, send)
+
+
+async def _no_such_route(scope: Scope, receive: Receive, send: Send) -> None:
+    response = render(NativeProblem(NOT_FOUND, f"No resource at {scope['path']}."))
+    await response(scope, receive, send)
+
+
+class NativeApi:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    # --- invoices --------------------------------------------------------------------------
+
+    async def create_invoice(self, request: Request, actor: Actor) -> Response:
+        body = await self._body(request, CreateInvoice)
+        invoice = await self.rt.invoices.create_invoice(actor, translate.create_terms(body))
+        return self._invoice(invoice, 201, {"Location": f"/v1/invoices/{invoice.id}"})
+
+    async def get_invoice(self, request: Request, actor: Actor) -> Response:
+        invoice = await self.rt.invoices.find_invoice(
+            actor.merchant_id, _invoice_id(request), include_cancelled=True
+        )
+        return self._invoice(invoice, 200)
+
+    async def list_invoices(self, request: Request, actor: Actor) -> Response:
+        query = _list_query(request)
+        after = None
+        if query.cursor is not None:
+            after = translate.decode_cursor(query.cursor)
+            if after is None:
+                raise bad_parameters([("cursor", "is not a cursor this API gave out")])
+        where = InvoiceFilter(
+            status=InvoiceStatus(query.status) if query.status else None,
+            reference=query.reference,
+            created_from=query.created_gte,
+            created_before=query.created_lt,
+            customer=query.customer,
+        )
+        found, more = await self.rt.invoices.page_invoices(
+            actor.merchant_id, where, after, min(query.limit, MAX_PAGE_SIZE)
+        )
+        now, public_url = self.rt.now(), self.rt.settings.public_url
+        last = found[-1] if found else None
+        page = InvoicePage(
+            data=[translate.invoice_out(i, public_url, now) for i in found],
+            has_more=more,
+            next_cursor=(
+                translate.encode_cursor(PagePosition(last.created_at, last.id))
+                if more and last
+                else None
+            ),
+        )
+        return _json(200, page)
+
+    async def update_invoice(self, request: Request, actor: Actor) -> Response:
+        """A JSON merge patch, only against the version the caller saw (If-Match)."""
+        invoice_id = _invoice_id(request)
+        expected = _if_match(request, required=True)
+        changes = translate.invoice_changes(await self._body(request, InvoicePatch))
+        if changes.fields():
+            change = self.rt.invoices.update_invoice(
+                actor, invoice_id, changes, expected_version=expected
+            )
+        else:  # nothing to change: no new version, but the precondition still holds
+            change = self._current(actor, invoice_id, expected)
+        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 200)
+
+    async def cancel_invoice(self, request: Request, actor: Actor) -> Response:
+        invoice_id = _invoice_id(request)
+        expected = _if_match(request, required=False)
+        change = self.rt.invoices.cancel_invoice(actor, invoice_id, expected_version=expected)
+        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 200)
+
+    async def record_payment(self, request: Request, actor: Actor) -> Response:
+        invoice_id = _invoice_id(request)
+        expected = _if_match(request, required=False)
+        body = await self._body(request, RecordPayment)
+        change = self.rt.payments.record_payment(
+            actor,
+            invoice_id,
+            amount=body.amount,
+            channel=body.channel,
+            reference=body.reference,
+            expected_version=expected,
+        )
+        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 201)
+
+    async def list_revisions(self, request: Request, actor: Actor) -> Response:
+        history = await self.rt.invoices.history(actor.merchant_id, _invoice_id(request))
+        return _json(200, RevisionList(data=[translate.revision_out(r) for r in history]))
+
+    # --- what every operation shares -------------------------------------------------------
+
+    def endpoint(self, handler: Handler) -> Endpoint:
+        async def serve(request: Request) -> Response:
+            try:
+                return await handler(request, await self._authenticate(request))
+            except Exception as error:
+                return problem_response(error)
+
+        serve.__name__ = handler.__name__
+        return serve
+
+    async def _authenticate(self, request: Request) -> Actor:
+        """`Authorization: Bearer igk_live_…`; only the key's hash is stored and compared."""
+        scheme, _, key = request.headers.get("authorization", "").partition(" ")
+        key = key.strip()
+        if scheme.lower() != "bearer" or not key:
+            raise _unauthorized("Send Authorization: Bearer <API key>.")
+        if not key.startswith(API_KEY_PREFIX) or len(key) > MAX_KEY_LENGTH:
+            raise _unauthorized("This is not an invoicegate API key.", invalid=True)
+        credential = await self.rt.credentials.get(DIALECT, hash_secret(key))
+        stored = credential.secret_hash if credential is not None else None
+        if credential is None or not secret_matches(key, stored) or credential.revoked_at:
+            raise _unauthorized("The API key is unknown or revoked.", invalid=True)
+        return Actor(credential.merchant_id, credential.id, DIALECT)
+
+    async def _body(self, request: Request, model: type[M]) -> M:
+        limit = self.rt.settings.max_body_bytes
+        try:
+            raw = await read_body(request, limit)
+        except BodyTooLarge:
+            raise NativeProblem(
+                BODY_TOO_LARGE, f"The body must be at most {limit} bytes."
+            ) from None
+        try:
+            return model.model_validate_json(raw)
+        except ValidationError as error:
+            raise _invalid_body(error) from None
+
+    def _invoice(
+        self, invoice: Invoice, status: int, headers: dict[str, str] | None = None
+    ) -> Response:
+        out = translate.invoice_out(invoice, self.rt.settings.public_url, self.rt.now())
+        response = _json(status, out)
+        response.headers["ETag"] = translate.etag(invoice.version)
+        for name, value in (headers or {}).items():
+            response.headers[name] = value
+        return response
+
+    async def _current(self, actor: Actor, invoice_id: str, expected: int | None) -> Invoice:
+        invoice = await self.rt.invoices.find_invoice(
+            actor.merchant_id, invoice_id, include_cancelled=True
+        )
+        check_version(invoice, expected)
+        return invoice
+
+    async def _at_version(
+        self, actor: Actor, invoice_id: str, expected: int | None, change: Awaitable[Invoice]
+    ) -> Invoice:
+        """The changed invoice; a stale If-Match becomes a 412 saying what changed since."""
+        try:
+            return await change
+        except StaleVersion:
+            raise await self._version_mismatch(actor, invoice_id, expected) from None
+
+    async def _version_mismatch(
+        self, actor: Actor, invoice_id: str, expected: int | None
+    ) -> NativeProblem:
+        """412, saying what changed between the caller's version and the current one."""
+        history = await self.rt.invoices.history(actor.merchant_id, invoice_id)
+        current = history[-1]
+        seen = next((r for r in history if r.version == expected), None)
+        detail = f"The invoice is at version {current.version}; you sent version {expected}."
+        extensions: dict[str, Any] = {
+            "current_version": current.version,
+            "current_etag": translate.etag(current.version),
+        }
+        if seen is not None:
+            changes = translate.changes_out(seen.after, current.after)
+            extensions["changes"] = [c.model_dump(mode="json") for c in changes]
+        else:
+            detail += " That version never existed."
+        return NativeProblem(
+            VERSION_MISMATCH,
+            detail,
+            extensions=extensions,
+            headers={"ETag": translate.etag(current.version)},
+        )
+
+
+def _unauthorized(detail: str, *, invalid: bool = False) -> NativeProblem:
+    challenge = 'Bearer realm="invoicegate"' + (', error="invalid_token"' if invalid else "")
+    return NativeProblem(UNAUTHORIZED, detail, headers={"WWW-Authenticate": challenge})
+
+
+def _invoice_id(request: Request) -> str:
+    """Ids are UUIDs; anything else cannot name an invoice, so it is simply not found."""
+    try:
+        return str(uuid.UUID(request.path_params["invoice_id"]))
+    except ValueError:
+        raise NativeProblem(NOT_FOUND, "No invoice with this id is yours.") from None
+
+
+def _if_match(request: Request, *, required: bool) -> int | None:
+    """The version named by If-Match: one ETag of ours (a `*` would defeat the check)."""
+    header = request.headers.get("if-match")
+    if header is None:
+        if required:
+            raise bad_header(
+                "If-Match",
+                "is required: send the ETag of the invoice as you last read it",
+                PRECONDITION_REQUIRED,
+            )
+        return None
+    version = translate.version_of(header)
+    if version is None:
+        raise bad_header("If-Match", 'must be one ETag of this API, like "v3"')
+    return version
+
+
+def _list_query(request: Request) -> ListQuery:
+    try:
+        return ListQuery.model_validate(dict(request.query_params))
+    except ValidationError as error:
+        problems = []
+        for problem in error.errors(include_url=False):
+            name = str(problem["loc"][0]) if problem["loc"] else "query"
+            reason = (
+                "is not a filter of this list"
+                if problem["type"] == "extra_forbidden"
+                else problem["msg"]
+            )
+            problems.append((name, str(reason)))
+        raise bad_parameters(problems) from None
+
+
+def _invalid_body(error: ValidationError) -> NativeProblem:
+    items: list[dict[str, str]] = []
+    for problem in error.errors(include_url=False):
+        kind = problem["type"]
+        if kind == "missing":
+            reason = "is required"
+        elif kind == "extra_forbidden":
+            reason = "is not a field here (read-only or unknown)"
+        elif kind == "json_invalid":
+            reason = "must be valid JSON"
+        elif kind in ("model_type", "model_attributes_type", "dict_type"):
+            reason = "must be a JSON object"
+        else:
+            reason = str(problem["msg"])
+        where = "".join("/" + escape(str(part)) for part in problem["loc"])
+        items.append({"pointer": where, "detail": reason})
+    detail = "; ".join(f"{i['pointer'] or 'body'}: {i['detail']}" for i in items)
+    return NativeProblem(INVALID_INPUT, detail, items)
+
+
+def _json(status: int, answer: BaseModel) -> Response:
+    return Response(answer.model_dump_json(), status, media_type=JSON)

@@ -200,7 +200,8 @@ class NativeApi:
             raise _unauthorized("This is not an invoicegate API key.", invalid=True)
         credential = await self.rt.credentials.get(DIALECT, hash_secret(key))
         stored = credential.secret_hash if credential is not None else None
-        if credential is None or not secret_matches(key, stored) or credential.revoked_at:
+        matched = secret_matches(key, stored)  # spent for unknown keys too: no timing
+        if credential is None or not matched or credential.revoked_at:
             raise _unauthorized("The API key is unknown or revoked.", invalid=True)
         return Actor(credential.merchant_id, credential.id, DIALECT)
 

@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from invoicegate.checkout import routes as checkout
 from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
@@ -49,6 +50,7 @@ def create_app(settings: Settings) -> Starlette:
             *paylink.routes(runtime),
             *paylink_v2.routes(runtime),
             *native.routes(runtime),
+            *checkout.routes(runtime),  # last: its /{slug} pattern must not shadow an API path
         ],
         middleware=[Middleware(RequestContext)],
         lifespan=lifespan,

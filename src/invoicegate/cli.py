@@ -81,8 +81,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     pay = invoice.add_parser("pay", help="simulate a payment of the whole invoice")
     pay.add_argument("invoice_id")
-    pay.add_argument("--channel", default="BSI")
-    pay.add_argument("--fee", type=int, default=0, help="fee in minor units")
+    pay.add_argument(
+        "--channel", help="a channel of the invoice's currency (default: BSI for IDR, else mada)"
+    )
+    pay.add_argument(
+        "--fee", type=int, help="fee in minor units (default: the channel's simulated fee)"
+    )
     pay.set_defaults(run=_invoice_pay)
     show = invoice.add_parser("show", help="print an invoice and its revisions as JSON")
     show.add_argument("invoice_id")
@@ -186,9 +190,22 @@ def _invoice_pay(settings: Settings, args: argparse.Namespace) -> int:
         settings,
         lambda rt: rt.payments.pay_invoice(args.invoice_id, channel=args.channel, fee=args.fee),
     )
-    print(
-        json.dumps({"id": invoice.id, "status": invoice.status.value, "version": invoice.version})
-    )
+    payment = invoice.payment
+    assert payment is not None
+    shown: dict[str, object] = {
+        "id": invoice.id,
+        "status": invoice.status.value,
+        "version": invoice.version,
+    }
+    shown["payment"] = {
+        "id": payment.id,
+        "channel": payment.channel,
+        "code": payment.code,
+        "amount": payment.amount,
+        "fee": payment.fee,
+        "nett": payment.nett,
+    }
+    print(json.dumps(shown))
     return 0
 
 

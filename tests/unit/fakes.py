@@ -93,6 +93,11 @@ class FakeInvoiceRepository:
         self._store.check("get")
         return self._state.invoices.get(invoice_id)
 
+    def get_by_checkout_slug(self, slug: str) -> Invoice | None:
+        self._store.check("get_by_checkout_slug")
+        found = (i for i in self._state.invoices.values() if i.checkout_slug == slug)
+        return next(found, None)
+
     def get_live_by_reference(
         self, merchant_id: str, reference: str, *, for_update: bool = False
     ) -> Invoice | None:

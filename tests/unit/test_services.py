@@ -388,6 +388,47 @@ async def test_paying_twice_is_refused_with_one_callback_only(world: World, alic
     assert actions(world, invoice.id) == [(1, "created"), (2, "paid")]
 
 
+async def test_a_payment_goes_through_a_channel_of_the_invoices_currency(
+    world: World, alice: Actor
+) -> None:
+    invoice = await world.create(alice)
+    with pytest.raises(InvalidInput) as refused:
+        await world.payments.pay_invoice(invoice.id, channel="mada")
+    assert refused.value.problems[0][0] == "channel"
+    assert world.store.invoice(invoice.id) == invoice
+    assert world.store.outbox == []
+
+    paid = await world.payments.pay_invoice(invoice.id, channel="ovo")
+    assert paid.payment is not None
+    assert (paid.payment.channel, paid.payment.fee) == ("OVO", 900)  # 1.5 % of Rp60.000
+
+
+async def test_without_a_channel_the_currencys_default_is_used(world: World, alice: Actor) -> None:
+    rupiah = await world.create(alice)
+    riyal = await world.create(
+        alice, "INV-2", currency=Currency.of("SAR"), items=[ItemSpec("Tea", 1, 30_100)]
+    )
+    paid_rupiah = await world.payments.pay_invoice(rupiah.id)
+    paid_riyal = await world.payments.pay_invoice(riyal.id)
+    assert paid_rupiah.payment is not None and paid_riyal.payment is not None
+    assert (paid_rupiah.payment.channel, paid_rupiah.payment.fee) == ("BSI", 4_000)
+    assert (paid_riyal.payment.channel, paid_riyal.payment.fee) == ("mada", 301)
+
+
+async def test_a_payer_who_saw_an_older_version_is_refused_but_a_late_one_hears_paid(
+    world: World, alice: Actor
+) -> None:
+    invoice = await world.create(alice)
+    await world.invoices.update_invoice(alice, invoice.id, InvoiceChanges(reference="INV-9"))
+    with pytest.raises(StaleVersion):
+        await world.payments.pay_invoice(invoice.id, expected_version=1)
+    assert world.store.invoice(invoice.id).status is InvoiceStatus.UNPAID
+    await world.payments.pay_invoice(invoice.id, expected_version=2)
+    with pytest.raises(InvoiceAlreadyPaid):
+        await world.payments.pay_invoice(invoice.id, expected_version=2)
+    assert len(world.store.outbox) == 1
+
+
 async def test_an_expired_invoice_is_not_paid(world: World, alice: Actor) -> None:
     invoice = await world.create(alice, expires_at=T0 + timedelta(hours=1))
     world.clock.advance(hours=1)

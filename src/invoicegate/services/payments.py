@@ -2,10 +2,12 @@
 
 from datetime import datetime
 
+from invoicegate.domain.channels import channel_for, default_channel
 from invoicegate.domain.errors import AmountMismatch, InvoiceNotFound
 from invoicegate.domain.invoice import Invoice, Payment, Revision
 from invoicegate.services import ids
 from invoicegate.services.invoices import Actor, check_version, utc_now
+from invoicegate.services.payment_codes import payment_code
 from invoicegate.services.ports import Clock, Transactor, UnitOfWork
 
 PAYMENT_TOPIC = "invoice.paid"
@@ -20,25 +22,38 @@ class PaymentService:
         self,
         invoice_id: str,
         *,
-        channel: str = "BSI",
-        fee: int = 0,
+        channel: str | None = None,
+        fee: int | None = None,
+        expected_version: int | None = None,
         actor: str = "operator",
         dialect: str = "cli",
     ) -> Invoice:
-        """Pay the whole total. Races with updates serialise on the invoice's row lock."""
+        """Pay the whole total through a channel of the invoice's currency (its default if
+        None), with that channel's simulated fee unless `fee` is given. Races with updates
+        and other payments serialise on the invoice's row lock; `expected_version` refuses
+        to pay an invoice that changed since the payer saw it (StaleVersion).
+        """
 
         def work(uow: UnitOfWork) -> Invoice:
             current = uow.invoices.get(invoice_id, for_update=True)
             if current is None:
                 raise InvoiceNotFound
+            current.ensure_changeable()  # before the version: a second payer hears "paid"
+            check_version(current, expected_version)
+            chosen = (
+                channel_for(current.currency, channel)
+                if channel is not None
+                else default_channel(current.currency)
+            )
             now = self._clock()
+            amount = current.total
             payment = Payment(
                 id=ids.new_id(),
-                channel=channel,
-                code=ids.new_checkout_slug().upper(),
+                channel=chosen.code,
+                code=payment_code(chosen, amount),
                 payment_ref=ids.new_checkout_slug(),
-                amount=current.total,
-                fee=fee,
+                amount=amount,
+                fee=chosen.fee(amount) if fee is None else fee,
                 paid_at=now,
             )
             return _pay(uow, current, payment, actor, dialect, now)

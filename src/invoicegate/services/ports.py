@@ -53,6 +53,9 @@ class InvoiceRepository(Protocol):
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         """Any invoice by id, whoever owns it; callers check ownership."""
 
+    def get_by_checkout_slug(self, slug: str) -> Invoice | None:
+        """The invoice whose payment link ends in this slug, whatever its status."""
+
     def get_live_by_reference(
         self, merchant_id: str, reference: str, *, for_update: bool = False
     ) -> Invoice | None:

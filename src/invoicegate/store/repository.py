@@ -28,6 +28,7 @@ _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
 _LIVE = invoices.c.status != InvoiceStatus.CANCELLED.value
 _BY_ID = sa.select(invoices).where(invoices.c.id == sa.bindparam("p_id"))
 _BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_SLUG = sa.select(invoices).where(invoices.c.checkout_slug == sa.bindparam("p_slug"))
 _BY_REFERENCE = sa.select(invoices).where(
     invoices.c.merchant_id == sa.bindparam("p_merchant"),
     invoices.c.reference == sa.bindparam("p_reference"),
@@ -66,6 +67,10 @@ class SqlInvoiceRepository:
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         query = _BY_ID_LOCKED if for_update else _BY_ID
         row = self._conn.execute(query, {"p_id": invoice_id}).mappings().first()
+        return _invoice_from_row(row) if row else None
+
+    def get_by_checkout_slug(self, slug: str) -> Invoice | None:
+        row = self._conn.execute(_BY_SLUG, {"p_slug": slug}).mappings().first()
         return _invoice_from_row(row) if row else None
 
     def get_live_by_reference(

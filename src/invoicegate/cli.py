@@ -282,7 +282,7 @@ def _tune_garbage_collector() -> None:
     gc.set_threshold(50_000, 50, 100)
 
 
-async def _ensure_demo(rt: Runtime) -> tuple[Credential, str]:
+async def _ensure_demo(rt: Runtime) -> tuple[Credential, str, str]:
     """A demo merchant with one invoice, made on first start and reused afterwards."""
     from invoicegate.dialects.winpay.schemas import RUPIAH  # noqa: PLC0415
     from invoicegate.domain.invoice import Customer, InvoiceTerms, ItemSpec  # noqa: PLC0415
@@ -310,11 +310,11 @@ async def _ensure_demo(rt: Runtime) -> tuple[Credential, str]:
                 expires_at=rt.now().replace(year=rt.now().year + 1),
             ),
         )
-    return credential, invoice.id
+    return credential, invoice.id, invoice.checkout_slug
 
 
-def _print_demo(settings: Settings, demo: tuple[Credential, str]) -> None:
-    credential, invoice_id = demo
+def _print_demo(settings: Settings, demo: tuple[Credential, str, str]) -> None:
+    credential, invoice_id, slug = demo
     body = json.dumps(
         {
             "customer": {
@@ -336,6 +336,7 @@ Demo merchant ready (Winpay dialect).
   X-Winpay-Key: {credential.public_id}
   secret:       {secret}
   invoice id:   {invoice_id}
+  pay it here:  {settings.public_url}/{slug}  (the checkout page, in a browser)
 
 Update the demo invoice (the seed's Update Invoice call), signed with the secret:
 

@@ -17,23 +17,29 @@ from invoicegate.dialects.winpay import routes as winpay
 from invoicegate.runtime import Runtime
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.unit_of_work import StoreTransactor, open_transactor
 from invoicegate.web import RequestContext
 
 
-def create_app(settings: Settings) -> Starlette:
-    """The app; the database opens when it starts (lifespan), not when it is built."""
+def create_app(settings: Settings, transactor: StoreTransactor | None = None) -> Starlette:
+    """The app; the database opens when it starts (lifespan), not when it is built.
+
+    `transactor` replaces the one the settings would open (tests inject faults with it).
+    """
     box = SecretBox(settings.resolve_secret_key())
-    transactor = open_transactor(
+    store = transactor or open_transactor(
         settings.database_url,
         box,
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
-    runtime = Runtime.build(settings, transactor)
+    runtime = Runtime.build(settings, store)
 
     async def healthz(request: Request) -> JSONResponse:
-        await runtime.transactor.read(lambda uow: uow.merchants.get_merchant("-"))
+        """200 when the database answers and the writer commits; else 503 saying what fails."""
+        problems = await store.health()
+        if problems:
+            return JSONResponse({"status": "degraded", **problems}, status_code=503)
         return JSONResponse({"status": "ok"})
 
     @asynccontextmanager
@@ -41,7 +47,7 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
-            transactor.close()
+            await store.aclose()  # commits what is waiting, answers every caller
 
     app = Starlette(
         routes=[

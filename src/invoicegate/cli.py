@@ -106,10 +106,14 @@ def _with_runtime(settings: Settings, job: Callable[[Runtime], Coroutine[Any, An
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
-    try:
-        return asyncio.run(job(Runtime.build(settings, transactor)))
-    finally:
-        transactor.close()
+
+    async def run_then_close() -> T:
+        try:
+            return await job(Runtime.build(settings, transactor))
+        finally:
+            await transactor.aclose()
+
+    return asyncio.run(run_then_close())
 
 
 def _merchant_create(settings: Settings, args: argparse.Namespace) -> int:

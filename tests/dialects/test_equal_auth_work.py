@@ -94,7 +94,7 @@ async def app_and_reads(sqlite_settings: Settings) -> Any:
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as http:
         await http.get("/healthz")  # the app builds its middleware on the first request
         yield http, counting, onboarded
-    runtime.transactor.close()
+    await runtime.transactor.aclose()
 
 
 async def test_winpay_unknown_key_and_wrong_signature_do_the_same_work(

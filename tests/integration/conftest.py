@@ -46,4 +46,4 @@ async def world(settings: Settings) -> AsyncIterator[World]:
     try:
         yield World(runtime, actor, invoice)
     finally:
-        transactor.close()
+        await transactor.aclose()

@@ -84,7 +84,7 @@ async def test_more_callers_than_connections_wait_their_turn_without_timing_out(
             for _ in range(20):
                 group.start_soon(transactor.read, slow)
     finally:
-        transactor.close()
+        await transactor.aclose()
         connections.close()
     assert most_busy == 3
     assert most_connections <= 3
@@ -113,4 +113,4 @@ async def test_a_pool_that_stays_full_fails_with_a_clear_error(database_url: str
     finally:
         release.set()
         holder.join()
-        transactor.close()
+        await transactor.aclose()

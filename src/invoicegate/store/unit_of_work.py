@@ -10,6 +10,7 @@ connection, and `for_update` reads lock the rows they will change.
 """
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -25,12 +26,18 @@ from invoicegate.store.secrets import SecretBox
 
 T = TypeVar("T")
 Work = Callable[[UnitOfWork], Any]
+Pending = tuple[Work, "asyncio.Future[Any]"]  # a unit of work and its waiting caller
+Outcome = tuple["asyncio.Future[Any]", bool, Any]  # the caller, ok, its result or error
 
-MAX_BATCH = 512
+MAX_BATCH = 512  # units of work committed together at most
+SLICE = 16  # units run between two turns of the event loop: a few ms at most (benchmarks.md)
+HEALTH_PROBE_SECONDS = 5.0
+log = logging.getLogger("invoicegate.store")
 
 
 class SqlUnitOfWork:
     def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
+        self.connection = conn
         self.invoices = SqlInvoiceRepository(conn)
         self.merchants = SqlMerchantRepository(conn, box)
         self.outbox = SqlOutbox(conn)
@@ -67,7 +74,15 @@ class PooledTransactor:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await anyio.to_thread.run_sync(self.run, work, limiter=self._threads)
 
-    def close(self) -> None:
+    async def health(self) -> dict[str, str]:
+        """What is wrong, if anything: here, whether a connection answers a query."""
+        try:
+            await self.read(lambda uow: uow.merchants.get_merchant("-"))
+        except Exception as error:
+            return {"database": f"unreachable ({type(error).__name__})"}
+        return {}
+
+    async def aclose(self) -> None:
         self._engine.dispose()
 
 
@@ -76,8 +91,11 @@ class GroupCommitTransactor:
 
     The statements of a batch run on the event loop's own thread: they are short, and a
     separate writer thread would only trade the GIL back and forth around every sqlite3
-    call. What can wait — BEGIN IMMEDIATE (another process may hold the write lock) and the
-    COMMIT's fsync — runs on one helper thread, during which the next batch gathers.
+    call. What can wait — connecting, BEGIN IMMEDIATE (another process may hold the write
+    lock) and the COMMIT's fsync — runs on one helper thread, during which the next batch
+    gathers. Every caller is answered: with its result once the batch is committed, with
+    its own error if its unit of work failed, or with StoreUnavailable if the batch could
+    not be committed, after which the connection is replaced and the next batch retries.
     """
 
     def __init__(self, writer: sa.Engine, readers: sa.Engine, box: SecretBox) -> None:
@@ -85,85 +103,195 @@ class GroupCommitTransactor:
         self._readers = PooledTransactor(readers, box)
         self._box = box
         self._conn: sa.Connection | None = None
-        self._pending: list[tuple[Work, asyncio.Future[Any]]] = []
-        self._flushing = False
-        self._flusher: asyncio.Task[None] | None = None  # kept so it is not collected mid-run
+        self._pending: list[Pending] = []
+        self._flusher: asyncio.Task[None] | None = None
         self._io = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-commit")
+        self._stopping = False  # the flusher was cancelled: finish this batch, then stop
+        self._closed = False
+        self.failure: str | None = None  # what the last batch met, until one commits again
 
     async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        if self._closed or self._stopping:
+            raise StoreUnavailable("the writer is shut down; nothing was saved")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[T] = loop.create_future()
         self._pending.append((work, future))
-        if not self._flushing:
-            self._flushing = True
+        if self._flusher is None:
             self._flusher = loop.create_task(self._flush())
         return await future
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self._readers.read(work)
 
-    def close(self) -> None:
+    async def health(self) -> dict[str, str]:
+        """What is wrong, if anything; a failed writer is tried once more before it is told."""
+        problems = await self._readers.health()
+        if self.failure is not None and not self._closed:
+            probe = asyncio.ensure_future(self.write(_touch_database))
+            await asyncio.wait([probe], timeout=HEALTH_PROBE_SECONDS)
+            probe.add_done_callback(_retrieve)
+        if self.failure is not None:
+            problems["writer"] = self.failure
+        return problems
+
+    async def aclose(self, drain_seconds: float = 10.0) -> None:
+        """Refuse new writes, commit what is waiting (for up to `drain_seconds`), then close.
+
+        Whatever could not be committed in that time is answered with StoreUnavailable.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        flusher = self._flusher
+        if flusher is not None:
+            done, _ = await asyncio.wait([flusher], timeout=drain_seconds)
+            if not done:
+                flusher.cancel()  # it finishes the batch in hand, then fails the rest
+                await asyncio.wait([flusher])
+        self.failure = "shut down"
+        await asyncio.get_running_loop().run_in_executor(self._io, self._disconnect)
         self._io.shutdown(wait=True)
-        if self._conn is not None:
-            self._conn.close()
         self._writer.dispose()
-        self._readers.close()
+        await self._readers.aclose()
 
     async def _flush(self) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            while self._pending:
+            while self._pending and not self._stopping:
                 batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
-                try:
-                    outcomes = await self._commit_batch(loop, batch)
-                except BaseException as error:  # nobody's work landed
-                    outcomes = [(future, False, error) for _, future in batch]
-                for future, ok, value in outcomes:
-                    if future.cancelled():
-                        continue
-                    if ok:
-                        future.set_result(value)
-                    else:
-                        future.set_exception(value)
+                await self._commit_batch(batch)
         finally:
-            self._flushing = False
+            # Only a stop (or a bug) leaves callers here: answer them, never leave them waiting.
+            left, self._pending = self._pending, []
+            for _, future in left:
+                stopped = StoreUnavailable("the writer was stopped; nothing was saved")
+                _answer(future, False, stopped)
+            self._flusher = None
+        if self._stopping:
+            raise asyncio.CancelledError  # the cancellation it was stopped by, passed on
 
-    async def _commit_batch(
-        self, loop: asyncio.AbstractEventLoop, batch: list[tuple[Work, asyncio.Future[Any]]]
-    ) -> list[tuple[asyncio.Future[Any], bool, Any]]:
-        if self._conn is None:
-            self._conn = await loop.run_in_executor(self._io, self._writer.connect)
-        conn = self._conn
-        transaction = await loop.run_in_executor(self._io, conn.begin)
-        outcomes: list[tuple[asyncio.Future[Any], bool, Any]] = []
+    async def _commit_batch(self, batch: list[Pending]) -> None:
+        """Run and commit one batch, answering every caller in it whatever happens."""
+        step = "connect"
+        outcomes: list[Outcome] = []
         try:
-            uow = SqlUnitOfWork(conn, self._box)
-            # Savepoints straight on the driver connection: SQLAlchemy's begin_nested()
-            # costs more Python than the statements it wraps, once per unit of work.
-            driver = conn.connection.driver_connection
-            assert driver is not None
-            for work, future in batch:
-                driver.execute("SAVEPOINT unit")
-                try:
-                    result = work(uow)
-                except Exception as error:
-                    driver.execute("ROLLBACK TO SAVEPOINT unit")
-                    driver.execute("RELEASE SAVEPOINT unit")
-                    outcomes.append((future, False, error))
-                else:
-                    driver.execute("RELEASE SAVEPOINT unit")
-                    outcomes.append((future, True, result))
-            await loop.run_in_executor(self._io, transaction.commit)
-        except BaseException:
-            if transaction.is_active:
-                await loop.run_in_executor(self._io, transaction.rollback)
-            raise
+            if self._conn is None:
+                self._conn = await self._in_thread(self._writer.connect)
+            conn = self._conn
+            step = "begin"
+            transaction = await self._in_thread(conn.begin)
+            step = "statements"
+            outcomes = await self._run_units(conn, batch)
+            step = "commit"
+            await self._in_thread(transaction.commit)
+        except BaseException as error:
+            # Nothing of this batch landed: each caller gets its own error (one instance
+            # raised in many tasks would collect all their tracebacks).
+            for _, future in batch:
+                refused = StoreUnavailable(f"the database {step} failed; nothing was saved")
+                refused.__cause__ = error
+                _answer(future, False, refused)
+            self.failure = f"{step} failed ({type(error).__name__}); the next write retries"
+            log.error(
+                "sqlite writer: %s failed for %d units of work", step, len(batch), exc_info=error
+            )
+            # The connection may be left inside a transaction (a failed COMMIT can keep it
+            # open, and every later BEGIN would fail), so it is replaced, never reused.
+            await self._in_thread(self._disconnect)
+            if not isinstance(error, Exception):
+                raise
+            return
+        if self.failure is not None:
+            log.warning("sqlite writer: committing again after: %s", self.failure)
+            self.failure = None
+        for future, ok, value in outcomes:
+            _answer(future, ok, value)
+
+    async def _run_units(self, conn: sa.Connection, batch: list[Pending]) -> list[Outcome]:
+        """Each unit of work in its own savepoint; the event loop gets a turn every SLICE."""
+        uow = SqlUnitOfWork(conn, self._box)
+        # Savepoints straight on the driver connection: SQLAlchemy's begin_nested()
+        # costs more Python than the statements it wraps, once per unit of work.
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        outcomes: list[Outcome] = []
+        for index, (work, future) in enumerate(batch):
+            if index and index % SLICE == 0:
+                await self._yield_to_loop()
+            if future.cancelled():
+                continue  # its caller left before it started: it never happens
+            driver.execute("SAVEPOINT unit")
+            try:
+                result = work(uow)
+            except Exception as error:
+                driver.execute("ROLLBACK TO SAVEPOINT unit")
+                driver.execute("RELEASE SAVEPOINT unit")
+                outcomes.append((future, False, error))
+            else:
+                driver.execute("RELEASE SAVEPOINT unit")
+                outcomes.append((future, True, result))
         return outcomes
+
+    async def _in_thread(self, call: Callable[[], T]) -> T:
+        """Run `call` on the helper thread; a cancellation waits for it and is kept for later.
+
+        The call goes on in its thread whatever happens here, and the connection must never
+        be used by two at once, so its outcome is awaited and the batch finished first.
+        """
+        running = asyncio.get_running_loop().run_in_executor(self._io, call)
+        while not running.done():
+            try:
+                await asyncio.wait([running])
+            except asyncio.CancelledError:
+                self._stopping = True
+        return running.result()
+
+    async def _yield_to_loop(self) -> None:
+        try:
+            await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self._stopping = True
+
+    def _disconnect(self) -> None:
+        """Drop the writer's connection; an open transaction on it is rolled back by SQLite."""
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.invalidate()  # closed, not returned to the pool in an unknown state
+            conn.close()
+        except Exception:  # it is gone either way; the next batch connects anew
+            log.warning("sqlite writer: closing a failed connection failed", exc_info=True)
+
+
+def _touch_database(uow: UnitOfWork) -> None:
+    """A real write (SQLite's header page), so the COMMIT that follows must reach the disk:
+    an empty transaction commits without writing, even on a disk that fails every write."""
+    assert isinstance(uow, SqlUnitOfWork)
+    version = uow.connection.exec_driver_sql("PRAGMA user_version").scalar_one()
+    uow.connection.exec_driver_sql(f"PRAGMA user_version = {(int(version) + 1) % 2**31}")
+
+
+def _retrieve(probe: asyncio.Future[Any]) -> None:
+    if not probe.cancelled():
+        probe.exception()  # its failure is reported through `failure`, not raised
+
+
+def _answer(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
+    """Tell a waiting caller its result (ok) or its error, unless it has stopped waiting."""
+    if future.done():
+        return
+    if ok:
+        future.set_result(value)
+    else:
+        future.set_exception(value)
+
+
+StoreTransactor = GroupCommitTransactor | PooledTransactor
 
 
 def open_transactor(
     database_url: str, box: SecretBox, *, pool_size: int = 10, pool_timeout: float = 10.0
-) -> GroupCommitTransactor | PooledTransactor:
+) -> StoreTransactor:
     """The transactor for this database, holding at most `pool_size` (+1 writer) connections."""
     readers = create_engine(database_url, pool_size=pool_size, pool_timeout=pool_timeout)
     if is_sqlite(database_url):

@@ -83,6 +83,9 @@ class PooledTransactor:
         return {}
 
     async def aclose(self) -> None:
+        self.close()
+
+    def close(self) -> None:
         self._engine.dispose()
 
 
@@ -148,11 +151,21 @@ class GroupCommitTransactor:
             if not done:
                 flusher.cancel()  # it finishes the batch in hand, then fails the rest
                 await asyncio.wait([flusher])
-        self.failure = "shut down"
         await asyncio.get_running_loop().run_in_executor(self._io, self._disconnect)
+        self.close()
+
+    def close(self) -> None:
+        """Close at once, refusing whoever still waits: for code with no write left in flight
+        (a command, a test), or no running loop. A service shuts down with aclose()."""
+        self._closed = True
+        self.failure = "shut down"
+        left, self._pending = self._pending, []
+        for _, future in left:
+            _answer(future, False, StoreUnavailable("the writer is shut down; nothing was saved"))
         self._io.shutdown(wait=True)
+        self._disconnect()
         self._writer.dispose()
-        await self._readers.aclose()
+        self._readers.close()
 
     async def _flush(self) -> None:
         try:

@@ -79,12 +79,20 @@ class RequestContext:
         finally:
             fields: dict[str, Any] = {
                 "method": scope["method"],
-                "path": scope["path"],
+                "path": _route_template(scope),
                 "status": status,
                 "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             }
             access_log.info("request", extra={"fields": fields})
             logs.request_id.reset(token)
+
+
+def _route_template(scope: Scope) -> str:
+    """The matched route's template ("/{slug}"), never the path itself: a path carries
+    payment-link slugs (bearer links) and merchants' references, which stay out of logs."""
+    route = scope.get("route")
+    template = getattr(route, "path", None)
+    return template if isinstance(template, str) else "(no route)"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

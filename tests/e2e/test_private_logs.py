@@ -1,5 +1,8 @@
 """A database error on a real request leaves no customer data and no secret in the log.
 
+Neither do ordinary requests: the access log names the route ("/{slug}"), not the path
+that carries a payment link's slug or a merchant's reference.
+
 The fault is real: after an invoice exists, the database itself is made to refuse every
 new revision row (a trigger on SQLite; on PostgreSQL a CHECK constraint, whose error text
 would quote the whole refused row). Then each dialect makes a change carrying customer
@@ -51,6 +54,9 @@ def test_a_database_error_logs_neither_customer_data_nor_secrets(server: Server)
     )
     assert created.status_code == 201, created.text
     invoice_id = created.json()["responseData"]["id"]
+    payment_link = created.json()["responseData"]["redirect_url"]  # a bearer link
+    assert httpx.get(payment_link).status_code == 200
+    assert httpx.get(f"{server.url}/api/findByRef/PRIV-1", headers=winpay).status_code == 200
     refuse_new_revisions(server.env["INVOICEGATE_DATABASE_URL"])
 
     v2_token = httpx.post(
@@ -110,7 +116,8 @@ def test_a_database_error_logs_neither_customer_data_nor_secrets(server: Server)
         merchant["paylink_v2"]["secret_key"],
         v2_token,
     ]
-    for private in [*CUSTOMER.values(), *secrets]:
+    slug = payment_link.rsplit("/", 1)[-1]
+    for private in [*CUSTOMER.values(), *secrets, slug, "PRIV-1", "PRIV-2", "PRIV-3"]:
         assert private not in log, f"{private!r} is in the server log"
     # ...though the failures were logged, with what failed and where.
     errors = [json.loads(line) for line in log.splitlines() if line.startswith("{")]

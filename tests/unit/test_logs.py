@@ -3,8 +3,10 @@
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 from typing import Any
 
+from invoicegate.domain.merchant import Credential
 from invoicegate.logs import JsonFormatter
 from invoicegate.services.ports import StoreUnavailable
 
@@ -56,3 +58,19 @@ def test_another_librarys_message_is_kept_to_its_first_line() -> None:
     assert entry["msg"] == "Task exception was never retrieved"
     ours = logged("invoicegate.cli", "first\nsecond")
     assert ours["msg"] == "first\nsecond"
+
+
+def test_a_credential_never_prints_its_secret() -> None:
+    credential = Credential(
+        id="c-1",
+        merchant_id="m-1",
+        dialect="winpay",
+        public_id="wp_public",
+        secret="s3cret-hmac-key",
+        secret_hash="hash-of-a-key",
+        display_name="Shop",
+        callback_url=None,
+        created_at=datetime(2025, 1, 1, tzinfo=UTC),
+    )
+    assert "wp_public" in repr(credential)
+    assert "s3cret-hmac-key" not in repr(credential) and "hash-of-a-key" not in repr(credential)

@@ -1,6 +1,6 @@
 """Merchants and the credentials through which they speak to us, one dialect each."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -23,8 +23,8 @@ class Credential:
     merchant_id: str
     dialect: str
     public_id: str
-    secret: str | None
-    secret_hash: str | None
+    secret: str | None = field(repr=False)  # never printed, so never logged by accident
+    secret_hash: str | None = field(repr=False)
     display_name: str
     callback_url: str | None
     created_at: datetime

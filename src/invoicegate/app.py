@@ -1,7 +1,8 @@
 """create_app(settings): the HTTP service, with every dialect mounted and one runtime shared."""
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -15,6 +16,7 @@ from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
 from invoicegate.runtime import Runtime
+from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import StoreTransactor, open_transactor
@@ -44,9 +46,13 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        purging = asyncio.create_task(purge_forever(runtime.idempotency))
         try:
             yield
         finally:
+            purging.cancel()
+            with suppress(asyncio.CancelledError):
+                await purging
             await store.aclose()  # commits what is waiting, answers every caller
 
     app = Starlette(

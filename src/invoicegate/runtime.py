@@ -1,8 +1,9 @@
 """What the HTTP surfaces share at run time: settings, the use cases, a clock."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from invoicegate.services.idempotency import IdempotencyService
 from invoicegate.services.invoices import InvoiceService, utc_now
 from invoicegate.services.merchants import CredentialCache, MerchantService
 from invoicegate.services.payments import PaymentService
@@ -18,6 +19,7 @@ class Runtime:
     payments: PaymentService
     merchants: MerchantService
     credentials: CredentialCache
+    idempotency: IdempotencyService
     clock: Clock = utc_now
 
     @classmethod
@@ -29,6 +31,9 @@ class Runtime:
             payments=PaymentService(transactor, clock),
             merchants=MerchantService(transactor, clock),
             credentials=CredentialCache(transactor),
+            idempotency=IdempotencyService(
+                transactor, clock, timedelta(seconds=settings.idempotency_ttl_seconds)
+            ),
             clock=clock,
         )
 

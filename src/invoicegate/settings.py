@@ -24,6 +24,7 @@ class Settings:
     # many worker threads: README "Sizing the PostgreSQL pool" says how to choose it.
     db_pool_size: int = 10
     db_pool_timeout_seconds: float = 10.0  # how long a unit of work waits for a connection
+    idempotency_ttl_seconds: int = 24 * 3600  # how long a native Idempotency-Key is kept
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -39,6 +40,7 @@ class Settings:
             log_level=env.get("INVOICEGATE_LOG_LEVEL", "INFO").upper(),
             db_pool_size=_positive(env, "INVOICEGATE_DB_POOL_SIZE", "10", int),
             db_pool_timeout_seconds=_positive(env, "INVOICEGATE_DB_POOL_TIMEOUT", "10", float),
+            idempotency_ttl_seconds=_positive(env, "INVOICEGATE_IDEMPOTENCY_TTL", "86400", int),
         )
 
     def resolve_secret_key(self) -> str:

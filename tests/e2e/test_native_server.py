@@ -2,11 +2,14 @@
 
 import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
-from tests.e2e.conftest import Server
+from tests.conftest import fresh_pg_database
+from tests.e2e.conftest import Server, start_server, stop_server
 
 ROUNDS = 10
 
@@ -97,3 +100,57 @@ def test_api_keys_from_the_command_line(server: Server) -> None:
         merchant["native"]["key_id"]: False,
         second["key_id"]: True,
     }
+
+
+@pytest.mark.postgres
+def test_idempotency_keys_hold_across_two_nodes(pg_admin_url: str, tmp_path: Path) -> None:
+    """One key, sent to two app nodes on one PostgreSQL at once: one invoice, one answer."""
+    database = fresh_pg_database(pg_admin_url)
+    url = next(database)
+    nodes = [start_server(url, tmp_path / "data"), start_server(url, tmp_path / "data")]
+    try:
+        api_key = nodes[0].create_merchant()["native"]["api_key"]
+        body = {
+            "reference": "TWO-NODES",
+            "customer": {"name": "Delina"},
+            "items": [{"name": "Kopi", "quantity": 1, "unit_price": 15000}],
+            "currency": "IDR",
+        }
+        answers: list[httpx.Response] = [None] * 12  # type: ignore[list-item]
+        start = threading.Barrier(len(answers))
+
+        def send(n: int) -> None:
+            headers = {"Authorization": f"Bearer {api_key}", "Idempotency-Key": '"k-1"'}
+            start.wait()
+            answers[n] = httpx.post(
+                f"{nodes[n % 2].url}/v1/invoices", json=body, headers=headers, timeout=30
+            )
+
+        threads = [threading.Thread(target=send, args=(n,)) for n in range(len(answers))]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+        fresh = [
+            a for a in answers if a.status_code == 201 and "idempotent-replayed" not in a.headers
+        ]
+        replayed = [a for a in answers if a.headers.get("idempotent-replayed") == "true"]
+        busy = [a for a in answers if a.status_code == 409]
+        assert len(fresh) == 1, [a.status_code for a in answers]
+        assert len(fresh) + len(replayed) + len(busy) == len(answers)
+        assert all(a.content == fresh[0].content for a in replayed)
+        late = httpx.post(
+            f"{nodes[1].url}/v1/invoices",
+            json=body,
+            headers={"Authorization": f"Bearer {api_key}", "Idempotency-Key": '"k-1"'},
+        )
+        assert late.content == fresh[0].content
+        listed = httpx.get(
+            f"{nodes[0].url}/v1/invoices", headers={"Authorization": f"Bearer {api_key}"}
+        ).json()
+        assert len(listed["data"]) == 1
+    finally:
+        for node in nodes:
+            stop_server(node)
+        next(database, None)

@@ -7,10 +7,17 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from invoicegate.domain.errors import DuplicateReference, StaleVersion
+from invoicegate.domain.errors import DuplicateReference, IdempotencyKeyTaken, StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
-from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition, UnitOfWork
+from invoicegate.services.ports import (
+    IdempotencyRecord,
+    InvoiceFilter,
+    InvoiceQuery,
+    PagePosition,
+    StoredAnswer,
+    UnitOfWork,
+)
 
 T = TypeVar("T")
 
@@ -40,10 +47,12 @@ class State:
     merchants: dict[str, Merchant] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
     outbox: tuple[OutboxMessage, ...] = ()
+    idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
     def copy(self) -> State:
         return replace(
             self,
+            idempotency=dict(self.idempotency),
             invoices=dict(self.invoices),
             revisions=dict(self.revisions),
             merchants=dict(self.merchants),
@@ -282,11 +291,54 @@ class FakeOutbox:
         self._store.state.outbox = (*self._store.state.outbox, message)
 
 
+class FakeIdempotencyRecords:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    @property
+    def _records(self) -> dict[tuple[str, str], IdempotencyRecord]:
+        return self._store.state.idempotency
+
+    def get(self, scope: str, key: str, *, for_update: bool = False) -> IdempotencyRecord | None:
+        return self._records.get((scope, key))
+
+    def claim(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        locked_until: datetime,
+        expires_at: datetime,
+    ) -> None:
+        self._store.check("claim")
+        if (scope, key) in self._records:
+            raise IdempotencyKeyTaken
+        self._records[scope, key] = IdempotencyRecord(fingerprint, locked_until, expires_at, None)
+
+    def relock(self, scope: str, key: str, locked_until: datetime) -> None:
+        self._records[scope, key] = replace(self._records[scope, key], locked_until=locked_until)
+
+    def answer(self, scope: str, key: str, answer: StoredAnswer) -> None:
+        self._store.check("answer")
+        self._records[scope, key] = replace(self._records[scope, key], answer=answer)
+
+    def forget(self, scope: str, key: str) -> None:
+        self._records.pop((scope, key), None)
+
+    def purge(self, now: datetime) -> int:
+        old = [k for k, record in self._records.items() if record.expires_at <= now]
+        for k in old:
+            del self._records[k]
+        return len(old)
+
+
 class FakeUnitOfWork:
     def __init__(self, store: FakeStore) -> None:
         self.invoices = FakeInvoiceRepository(store)
         self.merchants = FakeMerchantRepository(store)
         self.outbox = FakeOutbox(store)
+        self.idempotency = FakeIdempotencyRecords(store)
 
 
 class FakeTransactor:

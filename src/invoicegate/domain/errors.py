@@ -58,3 +58,15 @@ class AmountMismatch(DomainError):
     def __init__(self, total: int) -> None:
         self.total = total
         super().__init__(f"the payment must be the whole total, {total}")
+
+
+class IdempotencyKeyReused(DomainError):
+    """An idempotency key sent again with another request than the one it was first sent with."""
+
+
+class IdempotencyRequestInProgress(DomainError):
+    """An idempotency key sent again while the first request with it is still running."""
+
+
+class IdempotencyKeyTaken(DomainError):
+    """A concurrent request claimed the same idempotency key first (retried, never shown)."""

@@ -105,6 +105,50 @@ class MerchantRepository(Protocol):
     def revoke_credential(self, credential_id: str, at: datetime) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class StoredAnswer:
+    """An HTTP answer as it was sent, to be sent again to a retry."""
+
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyRecord:
+    fingerprint: str
+    locked_until: datetime  # while unanswered: the claim holds until then
+    expires_at: datetime
+    answer: StoredAnswer | None  # None while the first request runs
+
+
+class IdempotencyRecords(Protocol):
+    """Idempotency keys by (scope, key); scope is the credential that sent the key."""
+
+    def get(self, scope: str, key: str, *, for_update: bool = False) -> IdempotencyRecord | None:
+        """The record of a key; locked for the transaction's rest when `for_update`."""
+
+    def claim(
+        self,
+        scope: str,
+        key: str,
+        fingerprint: str,
+        now: datetime,
+        locked_until: datetime,
+        expires_at: datetime,
+    ) -> None:
+        """A new, unanswered record; raises IdempotencyKeyTaken if one exists."""
+
+    def relock(self, scope: str, key: str, locked_until: datetime) -> None: ...
+
+    def answer(self, scope: str, key: str, answer: StoredAnswer) -> None: ...
+
+    def forget(self, scope: str, key: str) -> None: ...
+
+    def purge(self, now: datetime) -> int:
+        """Delete every record past its expiry; how many went."""
+
+
 class Outbox(Protocol):
     def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
         """Queue a message for delivery, in the same transaction as the change it reports."""
@@ -119,6 +163,9 @@ class UnitOfWork(Protocol):
 
     @property
     def outbox(self) -> Outbox: ...
+
+    @property
+    def idempotency(self) -> IdempotencyRecords: ...
 
 
 class StoreUnavailable(Exception):

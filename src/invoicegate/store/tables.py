@@ -121,3 +121,19 @@ outbox = sa.Table(
     sa.Column("delivered_at", UtcDateTime()),
     sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
 )
+
+# Idempotency keys of the native API: the first answer per (credential, key), kept a day.
+idempotency_keys = sa.Table(
+    "idempotency_keys",
+    metadata,
+    sa.Column("scope", sa.String(36), primary_key=True),  # the credential that sent the key
+    sa.Column("key", sa.String(255), primary_key=True),
+    sa.Column("fingerprint", sa.String(64), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("locked_until", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.Integer()),  # the answer; NULL while the first request runs
+    sa.Column("headers", sa.JSON()),
+    sa.Column("body", sa.Text()),
+    sa.Index("ix_idempotency_keys_expires", "expires_at"),
+)

@@ -21,6 +21,7 @@ from sqlalchemy.pool import QueuePool
 
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
 from invoicegate.store.database import create_engine, is_sqlite
+from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository, SqlOutbox
 from invoicegate.store.secrets import SecretBox
 
@@ -41,6 +42,7 @@ class SqlUnitOfWork:
         self.invoices = SqlInvoiceRepository(conn)
         self.merchants = SqlMerchantRepository(conn, box)
         self.outbox = SqlOutbox(conn)
+        self.idempotency = SqlIdempotencyRecords(conn)
 
 
 class PooledTransactor:

@@ -19,6 +19,8 @@ from invoicegate.domain.errors import (
     AmountMismatch,
     CredentialNotFound,
     DuplicateReference,
+    IdempotencyKeyReused,
+    IdempotencyRequestInProgress,
     InvalidInput,
     InvoiceAlreadyPaid,
     InvoiceCancelled,
@@ -107,6 +109,8 @@ PROBLEM_TYPES: dict[type[Exception], ProblemType] = {
     DuplicateReference: DUPLICATE_REFERENCE,
     StaleVersion: VERSION_MISMATCH,
     AmountMismatch: AMOUNT_MISMATCH,
+    IdempotencyKeyReused: KEY_REUSED,
+    IdempotencyRequestInProgress: REQUEST_IN_PROGRESS,
 }
 
 _DETAILS: dict[ProblemType, str] = {
@@ -115,6 +119,8 @@ _DETAILS: dict[ProblemType, str] = {
     INVOICE_CANCELLED: "A cancelled invoice never changes.",
     INVOICE_EXPIRED: "The invoice is past its expires_at; change expires_at to accept payment.",
     DUPLICATE_REFERENCE: "Another of your live invoices has this reference.",
+    KEY_REUSED: "The key was first sent with another method, path, If-Match or body.",
+    REQUEST_IN_PROGRESS: "The first request with this key has not finished; retry shortly.",
 }
 
 
@@ -136,6 +142,8 @@ def problem_response(error: Exception) -> Response:
         problem.errors = [{"pointer": "/amount", "detail": f"must be {error.total}"}]
     elif isinstance(error, StaleVersion):
         problem.extensions["current_version"] = error.current_version
+    elif isinstance(error, IdempotencyRequestInProgress):
+        problem.headers["Retry-After"] = "1"
     return render(problem)
 
 

@@ -1,5 +1,6 @@
 """Native REST API v1 endpoints under /v1: invoices, their payments and their history."""
 
+import logging
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
@@ -10,7 +11,8 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, Router
 from starlette.types import Receive, Scope, Send
 
-from invoicegate.dialects.native import translate
+from invoicegate.dialects.native import idempotency, translate
+from invoicegate.dialects.native.idempotency import AnsweringRunner, Runner, Services
 from invoicegate.dialects.native.problems import (
     BODY_TOO_LARGE,
     INVALID_INPUT,
@@ -37,16 +39,18 @@ from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus
 from invoicegate.runtime import Runtime
+from invoicegate.services.idempotency import Claim
 from invoicegate.services.invoices import Actor, check_version
 from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, hash_secret, secret_matches
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceFilter, PagePosition
 from invoicegate.web import BodyTooLarge, read_body
 
 DIALECT = NATIVE
+log = logging.getLogger("invoicegate.native")
 MAX_KEY_LENGTH = 200
 JSON = "application/json"
 
-Handler = Callable[[Request, Actor], Awaitable[Response]]
+Handler = Callable[[Request, Actor, Runner], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
 M = TypeVar("M", bound=BaseModel)
 
@@ -54,7 +58,7 @@ M = TypeVar("M", bound=BaseModel)
 def routes(runtime: Runtime) -> list[BaseRoute]:
     api = NativeApi(runtime)
     invoice = "/invoices/{invoice_id}"
-    resources = {
+    resources: dict[str, dict[str, Handler]] = {
         "/invoices": {"GET": api.list_invoices, "POST": api.create_invoice},
         invoice: {"GET": api.get_invoice, "PATCH": api.update_invoice},
         invoice + "/cancel": {"POST": api.cancel_invoice},
@@ -97,21 +101,24 @@ async def _no_such_route(scope: Scope, receive: Receive, send: Send) -> None:
 class NativeApi:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
+        self.runner = Runner(runtime)
 
     # --- invoices --------------------------------------------------------------------------
 
-    async def create_invoice(self, request: Request, actor: Actor) -> Response:
-        body = await self._body(request, CreateInvoice)
-        invoice = await self.rt.invoices.create_invoice(actor, translate.create_terms(body))
-        return self._invoice(invoice, 201, {"Location": f"/v1/invoices/{invoice.id}"})
+    async def create_invoice(self, request: Request, actor: Actor, runner: Runner) -> Response:
+        terms = translate.create_terms(self._body(request, CreateInvoice))
+        return await runner.run(
+            lambda services: services.invoices.create_invoice(actor, terms),
+            lambda invoice: self._invoice(invoice, 201, {"Location": f"/v1/invoices/{invoice.id}"}),
+        )
 
-    async def get_invoice(self, request: Request, actor: Actor) -> Response:
+    async def get_invoice(self, request: Request, actor: Actor, _: Runner) -> Response:
         invoice = await self.rt.invoices.find_invoice(
             actor.merchant_id, _invoice_id(request), include_cancelled=True
         )
         return self._invoice(invoice, 200)
 
-    async def list_invoices(self, request: Request, actor: Actor) -> Response:
+    async def list_invoices(self, request: Request, actor: Actor, _: Runner) -> Response:
         query = _list_query(request)
         after = None
         if query.cursor is not None:
@@ -141,40 +148,61 @@ class NativeApi:
         )
         return _json(200, page)
 
-    async def update_invoice(self, request: Request, actor: Actor) -> Response:
+    async def update_invoice(self, request: Request, actor: Actor, runner: Runner) -> Response:
         """A JSON merge patch, only against the version the caller saw (If-Match)."""
         invoice_id = _invoice_id(request)
         expected = _if_match(request, required=True)
-        changes = translate.invoice_changes(await self._body(request, InvoicePatch))
-        if changes.fields():
-            change = self.rt.invoices.update_invoice(
-                actor, invoice_id, changes, expected_version=expected
+        changes = translate.invoice_changes(self._body(request, InvoicePatch))
+
+        async def change(services: Services) -> Invoice:
+            if not changes.fields():  # nothing to change: no new version, but still checked
+                return await self._current(actor, invoice_id, expected)
+            return await self._at_version(
+                actor,
+                invoice_id,
+                expected,
+                services.invoices.update_invoice(
+                    actor, invoice_id, changes, expected_version=expected
+                ),
             )
-        else:  # nothing to change: no new version, but the precondition still holds
-            change = self._current(actor, invoice_id, expected)
-        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 200)
 
-    async def cancel_invoice(self, request: Request, actor: Actor) -> Response:
+        return await runner.run(change, lambda invoice: self._invoice(invoice, 200))
+
+    async def cancel_invoice(self, request: Request, actor: Actor, runner: Runner) -> Response:
         invoice_id = _invoice_id(request)
         expected = _if_match(request, required=False)
-        change = self.rt.invoices.cancel_invoice(actor, invoice_id, expected_version=expected)
-        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 200)
-
-    async def record_payment(self, request: Request, actor: Actor) -> Response:
-        invoice_id = _invoice_id(request)
-        expected = _if_match(request, required=False)
-        body = await self._body(request, RecordPayment)
-        change = self.rt.payments.record_payment(
-            actor,
-            invoice_id,
-            amount=body.amount,
-            channel=body.channel,
-            reference=body.reference,
-            expected_version=expected,
+        return await runner.run(
+            lambda services: self._at_version(
+                actor,
+                invoice_id,
+                expected,
+                services.invoices.cancel_invoice(actor, invoice_id, expected_version=expected),
+            ),
+            lambda invoice: self._invoice(invoice, 200),
         )
-        return self._invoice(await self._at_version(actor, invoice_id, expected, change), 201)
 
-    async def list_revisions(self, request: Request, actor: Actor) -> Response:
+    async def record_payment(self, request: Request, actor: Actor, runner: Runner) -> Response:
+        invoice_id = _invoice_id(request)
+        expected = _if_match(request, required=False)
+        body = self._body(request, RecordPayment)
+        return await runner.run(
+            lambda services: self._at_version(
+                actor,
+                invoice_id,
+                expected,
+                services.payments.record_payment(
+                    actor,
+                    invoice_id,
+                    amount=body.amount,
+                    channel=body.channel,
+                    reference=body.reference,
+                    expected_version=expected,
+                ),
+            ),
+            lambda invoice: self._invoice(invoice, 201),
+        )
+
+    async def list_revisions(self, request: Request, actor: Actor, _: Runner) -> Response:
         history = await self.rt.invoices.history(actor.merchant_id, _invoice_id(request))
         return _json(200, RevisionList(data=[translate.revision_out(r) for r in history]))
 
@@ -182,13 +210,40 @@ class NativeApi:
 
     def endpoint(self, handler: Handler) -> Endpoint:
         async def serve(request: Request) -> Response:
+            claim: Claim | None = None
             try:
-                return await handler(request, await self._authenticate(request))
+                actor = await self._authenticate(request)
+                if request.method not in ("POST", "PATCH"):
+                    return await handler(request, actor, self.runner)
+                body = await self._read(request)
+                key = idempotency.key_of(request)
+                if key is None:
+                    return await handler(request, actor, self.runner)
+                assert actor.credential_id is not None
+                asked = Claim(actor.credential_id, key, idempotency.fingerprint(request, body))
+                answer = await self.rt.idempotency.claim(asked)
+                if answer is not None:
+                    return idempotency.replayed(answer)
+                claim = asked  # ours now: whatever happens next settles it
+                return await handler(request, actor, AnsweringRunner(self.rt, claim))
             except Exception as error:
-                return problem_response(error)
+                response = problem_response(error)
+                if claim is not None:
+                    await self._settle(claim, response)
+                return response
 
         serve.__name__ = handler.__name__
         return serve
+
+    async def _settle(self, claim: Claim, response: Response) -> None:
+        """A failed request's claim: its answer is kept, unless the fault was ours (5xx)."""
+        try:
+            if response.status_code >= 500:
+                await self.rt.idempotency.release(claim)
+            else:
+                await self.rt.idempotency.answer(claim, idempotency.stored(response))
+        except Exception:  # the claim then lapses after its lease; the answer still goes out
+            log.exception("could not settle idempotency key")
 
     async def _authenticate(self, request: Request) -> Actor:
         """`Authorization: Bearer igk_live_…`; only the key's hash is stored and compared."""
@@ -205,16 +260,20 @@ class NativeApi:
             raise _unauthorized("The API key is unknown or revoked.", invalid=True)
         return Actor(credential.merchant_id, credential.id, DIALECT)
 
-    async def _body(self, request: Request, model: type[M]) -> M:
+    async def _read(self, request: Request) -> bytes:
+        """The body, read once (parsed, and fingerprinted for idempotency)."""
         limit = self.rt.settings.max_body_bytes
         try:
             raw = await read_body(request, limit)
         except BodyTooLarge:
-            raise NativeProblem(
-                BODY_TOO_LARGE, f"The body must be at most {limit} bytes."
-            ) from None
+            detail = f"The body must be at most {limit} bytes."
+            raise NativeProblem(BODY_TOO_LARGE, detail) from None
+        request.state.body = raw
+        return raw
+
+    def _body(self, request: Request, model: type[M]) -> M:
         try:
-            return model.model_validate_json(raw)
+            return model.model_validate_json(request.state.body)
         except ValidationError as error:
             raise _invalid_body(error) from None
 

@@ -1,13 +1,15 @@
 """create_app(settings): the HTTP service, with every dialect mounted and one runtime shared."""
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager, suppress
+from http import HTTPStatus
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from invoicegate.checkout import routes as checkout
@@ -20,7 +22,7 @@ from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import StoreTransactor, open_transactor
-from invoicegate.web import RequestContext
+from invoicegate.web import RequestContext, json_answer
 
 
 def create_app(settings: Settings, transactor: StoreTransactor | None = None) -> Starlette:
@@ -65,7 +67,35 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
             *checkout.routes(runtime),  # last: its /{slug} pattern must not shadow an API path
         ],
         middleware=[Middleware(RequestContext)],
+        exception_handlers={HTTPException: _no_such_route, Exception: _unexpected},
         lifespan=lifespan,
     )
     app.state.runtime = runtime
     return app
+
+
+# Outside every dialect's routes no dialect is known, so these answers use the neutral
+# RFC 9457 problem shape, plus `message` (what Paylink's merchant clients read).
+
+
+def _problem(status: int, detail: str, headers: Mapping[str, str] | None = None) -> Response:
+    title = HTTPStatus(status).phrase
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body["message"] = title
+    response = json_answer(status, body)
+    response.headers.update(headers or {})
+    return response
+
+
+async def _no_such_route(request: Request, error: Exception) -> Response:
+    """Unknown paths (404) and wrong methods on /healthz (405); dialect routes answer their
+    own wrong methods in their envelope."""
+    assert isinstance(error, HTTPException)
+    if error.status_code == 405:
+        return _problem(405, "This path does not serve this method.", error.headers)
+    return _problem(error.status_code, "No endpoint at this path.", error.headers)
+
+
+async def _unexpected(request: Request, error: Exception) -> Response:
+    """A bug outside any dialect's dispatcher: still a JSON answer (the error is logged)."""
+    return _problem(500, "Unexpected error.")

@@ -299,9 +299,9 @@ async def _ensure_demo(rt: Runtime) -> tuple[Credential, str, str]:
         merchant = (await rt.merchants.create_merchant(DEMO_MERCHANT)).merchant
     found = await rt.transactor.read(lambda uow: uow.merchants.credentials_of(merchant.id))
     credential = next(c for c in found if c.dialect == "winpay")
-    actor = Actor(merchant.id, credential.id, "winpay")
+    actor = Actor(merchant.id, credential.id, "winpay", frozenset({RUPIAH.code}))
     try:
-        invoice = await rt.invoices.find_by_reference(merchant.id, "111130")
+        invoice = await rt.invoices.find_by_reference(actor, "111130")
     except DomainError:
         invoice = await rt.invoices.create_invoice(
             actor,

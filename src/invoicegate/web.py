@@ -8,32 +8,40 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+import orjson
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from invoicegate import logs
+from invoicegate.dispatch import BodyTooLarge
 
 access_log = logging.getLogger("invoicegate.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 async def read_body(request: Request, limit: int) -> bytes:
-    """The whole body, refusing past `limit` bytes before reading them all."""
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise BodyTooLarge
+    """The whole body, refusing past `limit` bytes before reading them all.
+
+    A declared Content-Length over the limit is refused before reading; a chunked body is
+    cut as soon as it passes the limit.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLarge(limit)
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise BodyTooLarge
+            raise BodyTooLarge(limit)
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def json_answer(status: int, body: Any) -> Response:
+    """A JSON answer, encoded by orjson (the service's one JSON encoder)."""
+    return Response(orjson.dumps(body), status, media_type="application/json")
 
 
 def loads_exact(raw: bytes) -> Any:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from invoicegate.dialects.winpay.schemas import RUPIAH
 from invoicegate.domain.errors import InvoiceAlreadyPaid
 from invoicegate.domain.invoice import Customer, Invoice, InvoiceChanges, ItemSpec
 from tests.integration.conftest import World
@@ -23,6 +24,7 @@ def body(n: int) -> InvoiceChanges:
         reference=f"ref-{n}",
         customer=Customer(f"customer-{n}", f"08{n:08d}", ""),
         items=[ItemSpec(f"item-{n}", n, 1000), ItemSpec(f"extra-{n}", 1, n)],
+        currency=RUPIAH,
     )
 
 
@@ -52,7 +54,7 @@ async def test_concurrent_updates_each_land_as_one_whole_revision(world: World) 
     assert {a.version: number_of(a.snapshot()) for a in results} == by_version
     for previous, current in itertools.pairwise(revisions):
         assert current.before == previous.after
-    final = await service.find_invoice(world.actor.merchant_id, world.invoice.id)
+    final = await service.find_invoice(world.actor, world.invoice.id)
     assert final.snapshot() == revisions[-1].after
     assert final.version == WRITERS + 1
 
@@ -76,7 +78,7 @@ async def test_update_racing_a_payment_lands_before_it_or_is_refused(world: Worl
     assert all(o.version < paid.version for o in landed)
     refused = [o for o in outcomes if isinstance(o, InvoiceAlreadyPaid)]
     assert len(landed) + len(refused) == 20
-    final = await service.find_invoice(world.actor.merchant_id, world.invoice.id)
+    final = await service.find_invoice(world.actor, world.invoice.id)
     assert final.version == paid.version and final.status.value == "paid"
     # The invoice was paid for exactly what it held when paid.
     assert paid.payment is not None and paid.payment.amount == final.total

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 
 from invoicegate.domain.errors import DuplicateReference, InvoiceAlreadyPaid, InvoiceNotFound
 from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, ItemSpec
+from invoicegate.services.invoices import Actor
 from invoicegate.store.database import create_engine
 from invoicegate.store.tables import credentials, outbox
 from tests.integration.conftest import World, terms
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.anyio
 
 
 async def test_invoice_round_trips_through_the_store(world: World) -> None:
-    found = await world.runtime.invoices.find_invoice(world.actor.merchant_id, world.invoice.id)
+    found = await world.runtime.invoices.find_invoice(world.actor, world.invoice.id)
     assert found == world.invoice
     assert found.total == 260000
     assert found.created_at.tzinfo is not None
@@ -24,6 +25,7 @@ async def test_update_is_kept_as_a_revision_with_before_and_after(world: World) 
         reference="ref-2",
         customer=Customer("Budi", "0811", ""),
         items=[ItemSpec("A", 2, 1000), ItemSpec("B", 1, 5)],
+        currency=world.invoice.currency,
     )
     updated = await world.runtime.invoices.update_invoice(world.actor, world.invoice.id, changes)
 
@@ -43,7 +45,7 @@ async def test_live_reference_is_unique_per_merchant_but_freed_by_cancel(world: 
         await world.runtime.invoices.create_invoice(world.actor, terms("ref-1"))
     await world.runtime.invoices.cancel_invoice(world.actor, world.invoice.id)
     again = await world.runtime.invoices.create_invoice(world.actor, terms("ref-1"))
-    found = await world.runtime.invoices.find_by_reference(world.actor.merchant_id, "ref-1")
+    found = await world.runtime.invoices.find_by_reference(world.actor, "ref-1")
     assert found.id == again.id
 
 
@@ -67,7 +69,9 @@ async def test_payment_writes_revision_and_outbox_row_in_one_commit(world: World
 async def test_another_merchants_invoice_is_not_found(world: World) -> None:
     other = await world.runtime.merchants.create_merchant("Other")
     with pytest.raises(InvoiceNotFound):
-        await world.runtime.invoices.find_invoice(other.merchant.id, world.invoice.id)
+        await world.runtime.invoices.find_invoice(
+            Actor(other.merchant.id, None, "test"), world.invoice.id
+        )
 
 
 async def test_hmac_secrets_are_stored_encrypted(world: World) -> None:

@@ -209,6 +209,7 @@ def _matches(invoice: Invoice, query: InvoiceQuery) -> bool:
         (query.status is None or invoice.status is query.status)
         and (query.created_from is None or created >= query.created_from)
         and (query.created_to is None or created <= query.created_to)
+        and (query.currencies is None or invoice.currency.code in query.currencies)
         and (
             not query.customer_name or query.customer_name.lower() in invoice.customer.name.lower()
         )

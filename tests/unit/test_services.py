@@ -163,7 +163,7 @@ async def test_a_cancelled_invoices_reference_is_free_again(world: World, alice:
     await world.invoices.cancel_invoice(alice, first.id)
     second = await world.create(alice, "INV-1")
     assert second.id != first.id
-    found = await world.invoices.find_by_reference(alice.merchant_id, "INV-1")
+    found = await world.invoices.find_by_reference(alice, "INV-1")
     assert found.id == second.id
 
 
@@ -178,7 +178,9 @@ async def test_update_writes_revision_n_updated_with_before_and_after(
     first = await world.invoices.update_invoice(alice, invoice.id, InvoiceChanges(reference="A"))
     world.clock.advance(minutes=1)
     new_items = [ItemSpec("Rice", 1, 5_000)]
-    second = await world.invoices.update_invoice(alice, invoice.id, InvoiceChanges(items=new_items))
+    second = await world.invoices.update_invoice(
+        alice, invoice.id, InvoiceChanges(items=new_items, currency=IDR)
+    )
 
     assert (first.version, second.version) == (2, 3)
     assert world.store.invoice(invoice.id) == second
@@ -265,11 +267,9 @@ async def test_update_of_an_expired_invoice_is_allowed(world: World, alice: Acto
 
 
 OTHER_MERCHANT_CALLS: dict[str, Callable[[World, Actor, Invoice], Awaitable[object]]] = {
-    "find": lambda w, a, i: w.invoices.find_invoice(a.merchant_id, i.id),
-    "find_cancelled_too": lambda w, a, i: w.invoices.find_invoice(
-        a.merchant_id, i.id, include_cancelled=True
-    ),
-    "find_by_reference": lambda w, a, i: w.invoices.find_by_reference(a.merchant_id, i.reference),
+    "find": lambda w, a, i: w.invoices.find_invoice(a, i.id),
+    "find_cancelled_too": lambda w, a, i: w.invoices.find_invoice(a, i.id, include_cancelled=True),
+    "find_by_reference": lambda w, a, i: w.invoices.find_by_reference(a, i.reference),
     "update": lambda w, a, i: w.invoices.update_invoice(a, i.id, InvoiceChanges(reference="x")),
     "cancel": lambda w, a, i: w.invoices.cancel_invoice(a, i.id),
     "cancel_by_reference": lambda w, a, i: w.invoices.cancel_by_reference(a, i.reference),
@@ -290,7 +290,7 @@ async def test_another_merchants_invoice_is_not_found_and_unchanged(
 
 async def test_an_unknown_invoice_is_not_found(world: World, alice: Actor) -> None:
     with pytest.raises(InvoiceNotFound):
-        await world.invoices.find_invoice(alice.merchant_id, "no-such-id")
+        await world.invoices.find_invoice(alice, "no-such-id")
     with pytest.raises(InvoiceNotFound):
         await world.invoices.update_invoice(alice, "no-such-id", InvoiceChanges(reference="x"))
     with pytest.raises(InvoiceNotFound):
@@ -306,12 +306,12 @@ async def test_cancel_keeps_the_invoice_for_audit_only(world: World, alice: Acto
     assert cancelled.status is InvoiceStatus.CANCELLED
     assert cancelled.version == 2
 
-    kept = await world.invoices.find_invoice(alice.merchant_id, invoice.id, include_cancelled=True)
+    kept = await world.invoices.find_invoice(alice, invoice.id, include_cancelled=True)
     assert kept == cancelled
     with pytest.raises(InvoiceNotFound):
-        await world.invoices.find_invoice(alice.merchant_id, invoice.id)
+        await world.invoices.find_invoice(alice, invoice.id)
     with pytest.raises(InvoiceNotFound):
-        await world.invoices.find_by_reference(alice.merchant_id, invoice.reference)
+        await world.invoices.find_by_reference(alice, invoice.reference)
     history = await world.invoices.revisions(alice.merchant_id, invoice.id)
     assert [(r.version, r.action) for r in history] == [(1, "created"), (2, "cancelled")]
     assert history[1].changed == ["status"]
@@ -483,14 +483,12 @@ async def test_list_shows_only_the_merchants_invoices(
     mine = [await world.create(alice, f"A-{n}") for n in range(3)]
     await world.create(bob, "B-1")
     await world.invoices.cancel_invoice(alice, mine[0].id)
-    page, total = await world.invoices.list_invoices(
-        alice.merchant_id, InvoiceQuery(page_size=2, page=2)
-    )
+    page, total = await world.invoices.list_invoices(alice, InvoiceQuery(page_size=2, page=2))
     assert total == 3
     assert len(page) == 1
     assert all(i.merchant_id == alice.merchant_id for i in page)
     cancelled, count = await world.invoices.list_invoices(
-        alice.merchant_id, InvoiceQuery(status=InvoiceStatus.CANCELLED)
+        alice, InvoiceQuery(status=InvoiceStatus.CANCELLED)
     )
     assert ([i.id for i in cancelled], count) == ([mine[0].id], 1)
 
@@ -508,7 +506,7 @@ async def test_list_refuses_bad_pages(
     world: World, alice: Actor, query: InvoiceQuery, fields: list[str]
 ) -> None:
     with pytest.raises(InvalidInput) as error:
-        await world.invoices.list_invoices(alice.merchant_id, query)
+        await world.invoices.list_invoices(alice, query)
     assert [path for path, _ in error.value.problems] == fields
 
 
@@ -584,7 +582,7 @@ operations = st.lists(
     st.one_of(
         st.builds(lambda ref: InvoiceChanges(reference=ref), st.sampled_from("ABC")),
         st.builds(
-            lambda qty, price: InvoiceChanges(items=[ItemSpec("x", qty, price)]),
+            lambda qty, price: InvoiceChanges(items=[ItemSpec("x", qty, price)], currency=IDR),
             st.integers(1, 100),
             st.integers(1, 10**6),
         ),

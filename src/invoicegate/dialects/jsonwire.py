@@ -14,11 +14,11 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
+from invoicegate.dispatch import BadInput, Problem
 from invoicegate.domain.invoice import MAX_QUANTITY, ItemSpec
 from invoicegate.domain.money import Currency, MoneyError, format_major, parse_minor_units
-from invoicegate.web import BodyTooLarge, loads_exact, read_body
+from invoicegate.web import loads_exact, read_body
 
-Problem = tuple[str, str]  # (wire field path, reason)
 _URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
 
 
@@ -111,23 +111,15 @@ def field_path(location: tuple[int | str, ...]) -> str:
     return out
 
 
-class BadInput(Exception):
-    """Wire input that breaks a rule, with one (field path, reason) pair per problem."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = problems
-        super().__init__(problems)
-
-
 M = TypeVar("M", bound=BaseModel)
 
 
 async def parse_exact_body(request: Request, model: type[M], limit: int) -> M:
-    """The body as `model`, its decimals read exactly; raises BadInput listing every problem."""
-    try:
-        raw = await read_body(request, limit)
-    except BodyTooLarge:
-        raise BadInput([("body", f"must be at most {limit} bytes")]) from None
+    """The body as `model`, its decimals read exactly; raises BadInput listing every problem.
+
+    A body over `limit` bytes raises BodyTooLarge.
+    """
+    raw = await read_body(request, limit)
     try:
         data = loads_exact(raw)
     except ValueError:

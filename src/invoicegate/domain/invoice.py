@@ -103,7 +103,11 @@ class CustomerChanges:
 
 @dataclass(frozen=True, slots=True)
 class InvoiceChanges:
-    """An update: every field left as None keeps its current value; `cleared` ones are unset."""
+    """An update: every field left as None keeps its current value; `cleared` ones are unset.
+
+    Items without a currency are priced in the invoice's current one: only a dialect that
+    shows its clients the currency may leave it out (Winpay always states rupiah).
+    """
 
     reference: str | None = None
     customer: Customer | CustomerChanges | None = None

@@ -17,6 +17,7 @@ from invoicegate.domain.invoice import (
     Revision,
     new_invoice,
 )
+from invoicegate.domain.money import Currency
 from invoicegate.services import ids
 from invoicegate.services.ports import (
     MAX_PAGE_SIZE,
@@ -31,15 +32,24 @@ from invoicegate.services.ports import (
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """Who asks: a merchant through one of its credentials, in one dialect."""
+    """Who asks: a merchant through one of its credentials, in one dialect.
+
+    `currencies` are the codes the dialect can express (None: every currency). An invoice
+    in any other currency does not exist for this actor, exactly like another merchant's:
+    a dialect must never show or change amounts whose currency it cannot say.
+    """
 
     merchant_id: str
     credential_id: str | None
     dialect: str
+    currencies: frozenset[str] | None = None
 
     @property
     def name(self) -> str:
         return self.credential_id or f"{self.dialect}:operator"
+
+    def speaks(self, currency: Currency) -> bool:
+        return self.currencies is None or currency.code in self.currencies
 
 
 def utc_now() -> datetime:
@@ -52,6 +62,8 @@ class InvoiceService:
         self._clock = clock
 
     async def create_invoice(self, actor: Actor, terms: InvoiceTerms) -> Invoice:
+        _check_speaks(actor, terms.currency)
+
         def work(uow: UnitOfWork) -> Invoice:
             if uow.invoices.reference_taken(actor.merchant_id, terms.reference, None):
                 raise DuplicateReference
@@ -76,17 +88,17 @@ class InvoiceService:
         return await self._tx.write(work)
 
     async def find_invoice(
-        self, merchant_id: str, invoice_id: str, *, include_cancelled: bool = False
+        self, actor: Actor, invoice_id: str, *, include_cancelled: bool = False
     ) -> Invoice:
         def work(uow: UnitOfWork) -> Invoice:
-            return _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled)
+            return _owned(uow.invoices.get(invoice_id), actor, include_cancelled)
 
         return await self._tx.read(work)
 
-    async def find_by_reference(self, merchant_id: str, reference: str) -> Invoice:
+    async def find_by_reference(self, actor: Actor, reference: str) -> Invoice:
         def work(uow: UnitOfWork) -> Invoice:
-            invoice = uow.invoices.get_live_by_reference(merchant_id, reference)
-            return _owned(invoice, merchant_id, include_cancelled=False)
+            invoice = uow.invoices.get_live_by_reference(actor.merchant_id, reference)
+            return _owned(invoice, actor, include_cancelled=False)
 
         return await self._tx.read(work)
 
@@ -99,10 +111,12 @@ class InvoiceService:
         expected_version: int | None = None,
     ) -> Invoice:
         """Apply changes atomically: the invoice is locked, re-checked and saved at version+1."""
+        if changes.currency is not None:
+            _check_speaks(actor, changes.currency)
 
         def work(uow: UnitOfWork) -> Invoice:
             current = uow.invoices.get(invoice_id, for_update=True)
-            current = _owned(current, actor.merchant_id, include_cancelled=True)
+            current = _owned(current, actor, include_cancelled=True)
             current.ensure_changeable()
             check_version(current, expected_version)
             reference = changes.reference
@@ -130,7 +144,7 @@ class InvoiceService:
         """Soft delete: the invoice and its revisions stay; it just stops being live."""
 
         def work(uow: UnitOfWork) -> Invoice:
-            current = _owned(uow.invoices.get(invoice_id, for_update=True), actor.merchant_id, True)
+            current = _owned(uow.invoices.get(invoice_id, for_update=True), actor, True)
             current.ensure_changeable()
             check_version(current, expected_version)
             return _cancel(uow, actor, current, self._clock())
@@ -142,15 +156,16 @@ class InvoiceService:
             found = uow.invoices.get_live_by_reference(
                 actor.merchant_id, reference, for_update=True
             )
-            current = _owned(found, actor.merchant_id, include_cancelled=False)
+            current = _owned(found, actor, include_cancelled=False)
             return _cancel(uow, actor, current, self._clock())
 
         return await self._tx.write(work)
 
-    async def list_invoices(
-        self, merchant_id: str, query: InvoiceQuery
-    ) -> tuple[list[Invoice], int]:
-        """One page of the merchant's invoices and the count of all that match the filters."""
+    async def list_invoices(self, actor: Actor, query: InvoiceQuery) -> tuple[list[Invoice], int]:
+        """One page of the merchant's invoices and the count of all that match the filters.
+
+        Only invoices in currencies the actor speaks are listed (or counted).
+        """
         problems: list[tuple[str, str]] = []
         if query.page < 1:
             problems.append(("page", "must be 1 or more"))
@@ -158,11 +173,16 @@ class InvoiceService:
             problems.append(("page_size", f"must be 1 to {MAX_PAGE_SIZE}"))
         if problems:
             raise InvalidInput(problems)
-        return await self._tx.read(lambda uow: uow.invoices.list_for_merchant(merchant_id, query))
+        query = replace(query, currencies=actor.currencies)
+        return await self._tx.read(
+            lambda uow: uow.invoices.list_for_merchant(actor.merchant_id, query)
+        )
 
     async def revisions(self, merchant_id: str, invoice_id: str) -> list[Revision]:
+        """The invoice's history, for its merchant whatever the currency (an audit view)."""
+
         def work(uow: UnitOfWork) -> list[Revision]:
-            _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled=True)
+            _owned(uow.invoices.get(invoice_id), Actor(merchant_id, None, "audit"), True)
             return uow.invoices.revisions(invoice_id)
 
         return await self._tx.read(work)
@@ -171,7 +191,7 @@ class InvoiceService:
         """The revisions, each actor named as a person may see it (a credential's public id)."""
 
         def work(uow: UnitOfWork) -> list[Revision]:
-            _owned(uow.invoices.get(invoice_id), merchant_id, include_cancelled=True)
+            _owned(uow.invoices.get(invoice_id), Actor(merchant_id, None, "audit"), True)
             shown = {c.id: c.shown_id for c in uow.merchants.credentials_of(merchant_id)}
             return [
                 replace(r, actor=shown.get(r.actor, r.actor))
@@ -200,13 +220,21 @@ def check_version(current: Invoice, expected_version: int | None) -> None:
         raise StaleVersion(current.version)
 
 
-def _owned(invoice: Invoice | None, merchant_id: str, include_cancelled: bool) -> Invoice:
-    """The invoice if this merchant may see it; another merchant's is simply not found."""
-    if invoice is None or invoice.merchant_id != merchant_id:
+def _owned(invoice: Invoice | None, actor: Actor, include_cancelled: bool) -> Invoice:
+    """The invoice if this actor may see it; another merchant's is simply not found, and so
+    is one in a currency the actor's dialect cannot express."""
+    if invoice is None or invoice.merchant_id != actor.merchant_id:
+        raise InvoiceNotFound
+    if not actor.speaks(invoice.currency):
         raise InvoiceNotFound
     if invoice.status is InvoiceStatus.CANCELLED and not include_cancelled:
         raise InvoiceNotFound
     return invoice
+
+
+def _check_speaks(actor: Actor, currency: Currency) -> None:
+    if not actor.speaks(currency):
+        raise InvalidInput([("currency", f"{currency.code} cannot be used in {actor.dialect}")])
 
 
 def _cancel(uow: UnitOfWork, actor: Actor, current: Invoice, now: datetime) -> Invoice:

@@ -37,7 +37,8 @@ class InvoiceQuery:
     """Which of a merchant's invoices to list; every filter left as None matches all.
 
     Dates are inclusive and compare with the creation instant's UTC date; the name and
-    phone match any part, case-insensitively. Pages count from 1, ordered by creation.
+    phone match any part, case-insensitively; `currencies` limits to those codes. Pages
+    count from 1, ordered by creation.
     """
 
     status: InvoiceStatus | None = None
@@ -45,6 +46,7 @@ class InvoiceQuery:
     created_to: date | None = None
     customer_name: str | None = None
     customer_phone: str | None = None
+    currencies: frozenset[str] | None = None
     page: int = 1
     page_size: int = 20
 

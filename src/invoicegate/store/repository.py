@@ -143,9 +143,12 @@ class SqlInvoiceRepository:
             conditions.append(invoices.c.status == query.status.value)
         if query.created_from is not None:
             conditions.append(invoices.c.created_at >= _utc_midnight(query.created_from))
-        if query.created_to is not None:  # inclusive: up to the next day's midnight
-            end = _utc_midnight(query.created_to) + timedelta(days=1)
+        if query.created_to is not None and query.created_to < date.max:
+            # inclusive: up to the next day's midnight (the last day there is has no next)
+            end = _utc_midnight(query.created_to + timedelta(days=1))
             conditions.append(invoices.c.created_at < end)
+        if query.currencies is not None:
+            conditions.append(invoices.c.currency.in_(sorted(query.currencies)))
         if query.customer_name:
             conditions.append(
                 invoices.c.customer_name.icontains(query.customer_name, autoescape=True)

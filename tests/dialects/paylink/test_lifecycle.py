@@ -5,6 +5,7 @@ from typing import Any
 import anyio
 import pytest
 
+from invoicegate.services.invoices import Actor
 from tests.dialects.paylink.conftest import PaylinkClient, create_body, seed_update_body
 
 
@@ -158,7 +159,9 @@ def test_an_invoice_made_here_is_readable_through_the_service(paylink: PaylinkCl
     runtime = paylink.http.app.state.runtime  # type: ignore[attr-defined]
 
     async def find() -> Any:
-        return await runtime.invoices.find_invoice(paylink.merchant_id, created["invoiceId"])
+        return await runtime.invoices.find_invoice(
+            Actor(paylink.merchant_id, None, "test"), created["invoiceId"]
+        )
 
     invoice = anyio.run(find)
     assert invoice.reference == "CORE-1" and invoice.total == 30100

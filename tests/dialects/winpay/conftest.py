@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 from invoicegate.app import create_app
 from invoicegate.dialects.winpay.signature import sign
 from invoicegate.domain.invoice import Invoice, Revision
+from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from tests.conftest import winpay_headers
 
@@ -143,9 +144,13 @@ class WinpayClient:
     def stored(self, invoice_id: str) -> Invoice:
         """The invoice as the core holds it (for facts the wire does not show, like expiry)."""
         found: Invoice = self.run(
-            partial(self.runtime.invoices.find_invoice, self.merchant_id, invoice_id)
+            partial(self.runtime.invoices.find_invoice, self.actor(), invoice_id)
         )
         return found
+
+    def actor(self) -> Actor:
+        """The merchant as the core sees it, in every currency (for what the wire hides)."""
+        return Actor(self.merchant_id, None, "test")
 
     def credential_id(self) -> str:
         credential = self.run(partial(self.runtime.credentials.get, "winpay", self.key))

@@ -6,15 +6,17 @@ revisions included) and as a create (which must create nothing).
 
 import copy
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from invoicegate.services.invoices import Actor
 from invoicegate.services.ports import InvoiceQuery
 from tests.dialects.winpay.conftest import (
     WinpayClient,
     create_body,
+    expect_error,
     expect_invalid,
     seed_body,
 )
@@ -172,7 +174,6 @@ RAW: list[tuple[str, bytes]] = [
     ("JSON null", b"null"),
     ("not UTF-8", b'{"customer": {"name": "\xff\xfe"}}'),
     ("nested too deep", b"[" * 100_000),
-    ("over 1 MiB", json.dumps({**create_body(), "pad": "x" * MIB}).encode()),
 ]
 RAW_IDS = [case[0] for case in RAW]
 
@@ -188,7 +189,9 @@ def field_paths(messages: list[str]) -> list[str]:
 
 def invoice_count(client: WinpayClient) -> int:
     async def count() -> int:
-        _, total = await client.runtime.invoices.list_invoices(client.merchant_id, InvoiceQuery())
+        _, total = await client.runtime.invoices.list_invoices(
+            Actor(client.merchant_id, None, "test"), InvoiceQuery()
+        )
         return int(total)
 
     return int(client.run(count))
@@ -245,7 +248,26 @@ def test_body_messages_say_what_is_wrong(winpay: WinpayClient) -> None:
 
     assert messages(b"nope") == ["body: must be valid JSON"]
     assert messages(b"[]") == ["body: must be a JSON object"]
-    assert messages(b"x" * (MIB + 1)) == [f"body: must be at most {MIB} bytes"]
+
+
+def test_a_body_over_the_limit_is_413_and_changes_nothing(winpay: WinpayClient) -> None:
+    """Declared or chunked, a body past 1 MiB is refused as too large, not as invalid."""
+    invoice_id = winpay.create()["id"]
+    before = winpay.state(invoice_id)
+    raw = json.dumps({**create_body(), "pad": "x" * MIB}).encode()
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: Transfer-Encoding chunked
+        yield from (raw[i : i + 65536] for i in range(0, len(raw), 65536))
+
+    for answer in (
+        winpay.call("PUT", f"/api/update/{invoice_id}", raw),
+        winpay.call("POST", "/api/create", raw),
+        winpay.http.post("/api/create", content=chunks(), headers=winpay.headers()),
+    ):
+        data = expect_error(answer, 413, "4130300", "Payload Too Large")
+        assert data == [f"body: must be at most {MIB} bytes"]
+    assert winpay.state(invoice_id) == before
+    assert invoice_count(winpay) == 1
 
 
 def test_empty_body_names_every_required_field(winpay: WinpayClient) -> None:

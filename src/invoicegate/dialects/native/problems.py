@@ -7,13 +7,14 @@ query parameter or header.
 
 import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 from starlette.responses import Response
 
-from invoicegate.dialects.jsonwire import BadInput
+from invoicegate.dispatch import BadInput
 from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import (
     AmountMismatch,
@@ -174,5 +175,5 @@ def pointer(path: str) -> str:
     return "".join("/" + escape(part) for part in dotted.split("."))
 
 
-def _summary(problems: list[tuple[str, str]]) -> str:
+def _summary(problems: Sequence[tuple[str, str]]) -> str:
     return "; ".join(f"{path}: {reason}" for path, reason in problems) or "invalid input"

@@ -35,6 +35,7 @@ from invoicegate.dialects.native.schemas import (
     RecordPayment,
     RevisionList,
 )
+from invoicegate.dispatch import BodyTooLarge
 from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus
@@ -43,7 +44,7 @@ from invoicegate.services.idempotency import Claim
 from invoicegate.services.invoices import Actor, check_version
 from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, hash_secret, secret_matches
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceFilter, PagePosition
-from invoicegate.web import BodyTooLarge, read_body
+from invoicegate.web import read_body
 
 DIALECT = NATIVE
 log = logging.getLogger("invoicegate.native")
@@ -114,7 +115,7 @@ class NativeApi:
 
     async def get_invoice(self, request: Request, actor: Actor, _: Runner) -> Response:
         invoice = await self.rt.invoices.find_invoice(
-            actor.merchant_id, _invoice_id(request), include_cancelled=True
+            actor, _invoice_id(request), include_cancelled=True
         )
         return self._invoice(invoice, 200)
 
@@ -288,9 +289,7 @@ class NativeApi:
         return response
 
     async def _current(self, actor: Actor, invoice_id: str, expected: int | None) -> Invoice:
-        invoice = await self.rt.invoices.find_invoice(
-            actor.merchant_id, invoice_id, include_cancelled=True
-        )
+        invoice = await self.rt.invoices.find_invoice(actor, invoice_id, include_cancelled=True)
         check_version(invoice, expected)
         return invoice
 

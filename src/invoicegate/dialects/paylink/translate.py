@@ -5,8 +5,9 @@ from datetime import UTC, date
 from decimal import Decimal
 from typing import Any
 
-from invoicegate.dialects.jsonwire import BadInput, Problem, priced_items, wire_amount
+from invoicegate.dialects.jsonwire import priced_items, wire_amount
 from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, ItemIn, UpdateInvoiceBody
+from invoicegate.dispatch import BadInput, Problem
 from invoicegate.domain.invoice import (
     Customer,
     Invoice,

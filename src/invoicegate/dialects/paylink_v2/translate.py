@@ -3,8 +3,9 @@
 from decimal import Decimal
 from typing import Any
 
-from invoicegate.dialects.jsonwire import BadInput, Problem, priced_items, wire_amount
+from invoicegate.dialects.jsonwire import priced_items, wire_amount
 from invoicegate.dialects.paylink_v2.schemas import AddInvoiceBody
+from invoicegate.dispatch import BadInput, Problem
 from invoicegate.domain.invoice import Customer, Invoice, InvoiceStatus, InvoiceTerms
 from invoicegate.domain.money import Currency
 
@@ -102,3 +103,9 @@ def invoice_answer(invoice: Invoice, public_url: str) -> dict[str, Any]:
         ),
         "metadata": None,
     }
+
+
+def wire_path(domain_path: str) -> str:
+    """The core's field names (items[0].unit_price) in this dialect's words."""
+    path = domain_path.replace("items", "products").replace("unit_price", "price")
+    return path.replace("quantity", "qty").replace("reference", "orderNumber")

@@ -13,6 +13,7 @@ from invoicegate.dialects.winpay.schemas import (
     InvoiceIn,
     UpdateInvoiceBody,
 )
+from invoicegate.dispatch import Problem
 from invoicegate.domain.invoice import (
     Customer,
     Invoice,
@@ -60,6 +61,7 @@ def update_changes(body: UpdateInvoiceBody, now: datetime) -> InvoiceChanges:
         reference=body.invoice.ref,
         customer=_customer(body.customer),
         items=_items(body.invoice),
+        currency=RUPIAH,  # the prices are rupiah: they never travel without their currency
         back_url=body.back_url,
         expires_at=now + timedelta(minutes=body.interval) if body.interval else None,
     )
@@ -101,19 +103,18 @@ def invoice_data(invoice: Invoice, public_url: str, *, with_status: bool) -> dic
     return data
 
 
-def validation_messages(error: ValidationError) -> list[str]:
-    """One readable line per bad field path, e.g. `invoice.products[0].price: must not be …`."""
-    messages: list[str] = []
+def validation_problems(error: ValidationError) -> list[Problem]:
+    """One (field path, reason) per bad field, e.g. (`invoice.products[0].price`, `must …`)."""
+    problems: list[Problem] = []
     for problem in error.errors(include_url=False):
         if problem["type"] == "json_invalid":
-            messages.append("body: must be valid JSON")
+            problems.append(("body", "must be valid JSON"))
             continue
-        path = field_path(problem["loc"])
         message = str(problem["msg"])
         if problem["type"] == "model_type" or problem["type"] == "model_attributes_type":
             message = "must be a JSON object"
-        messages.append(f"{path}: {message}" if path else f"body: {message}")
-    return messages
+        problems.append((field_path(problem["loc"]) or "body", message))
+    return problems
 
 
 # The core's field names, in this dialect's words (for rules the core checks itself).

@@ -1,0 +1,47 @@
+"""Paylink merchant API's answer to every error: one table, `{"message": …}` bodies (§2)."""
+
+from collections.abc import Sequence
+from typing import Any
+
+from starlette.responses import Response
+
+from invoicegate import dispatch as edge
+from invoicegate.dispatch import ErrorAnswer, ErrorTable, Problem
+from invoicegate.domain import errors as core
+from invoicegate.web import json_answer
+
+INVALID = ErrorAnswer(400, "", "Invalid request data")  # the seed's one documented message
+
+TABLE = ErrorTable(
+    {
+        edge.BadInput: INVALID,
+        core.InvalidInput: INVALID,
+        core.AmountMismatch: INVALID,
+        edge.Unauthorized: ErrorAnswer(401, "", "Unauthorized"),
+        core.CredentialNotFound: ErrorAnswer(401, "", "Unauthorized"),
+        core.MerchantNotFound: ErrorAnswer(404, "", "Merchant not found"),
+        core.InvoiceNotFound: ErrorAnswer(404, "", "Invoice not found"),
+        core.InvoiceAlreadyPaid: ErrorAnswer(
+            409, "", "Invoice is already paid and can no longer be changed."
+        ),
+        core.InvoiceCancelled: ErrorAnswer(
+            409, "", "Invoice is cancelled and can no longer be changed."
+        ),
+        core.InvoiceExpired: ErrorAnswer(409, "", "Invoice is expired and can no longer be paid."),
+        core.DuplicateReference: ErrorAnswer(409, "", "Invoice number already exists."),
+        core.StaleVersion: ErrorAnswer(409, "", "Invoice was changed meanwhile; try again."),
+        edge.MethodNotAllowed: ErrorAnswer(405, "", "Method not allowed"),
+        edge.BodyTooLarge: ErrorAnswer(413, "", "Request body is too large"),
+        # Any refusal of the core not named above is still the client's to fix, never a 5xx.
+        core.DomainError: ErrorAnswer(400, "", "Request refused"),
+    },
+    fallback=ErrorAnswer(500, "", "Internal server error"),
+)
+
+
+def render(found: ErrorAnswer, problems: Sequence[Problem], operation: str) -> Response:
+    """`{"message": …}`, with `errors: [{field, reason}]` beside it when fields are at fault."""
+    body: dict[str, Any] = {"message": found.message}
+    if problems:
+        body["errors"] = [{"field": field, "reason": reason} for field, reason in problems]
+    return json_answer(found.status, body)

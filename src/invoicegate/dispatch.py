@@ -1,0 +1,174 @@
+"""Errors mapped once: each HTTP surface's table from error class to answer, one dispatcher.
+
+Errors are classes raised fresh. An exception *instance* kept at module level and raised
+again grows its traceback on every raise, and that traceback keeps every request's frames
+alive: a few failing requests per second exhaust the server's memory.
+
+Each surface (a dialect, the checkout page, ...) declares one `ErrorTable` from error class
+to its answer (HTTP status, wire code, message) and one function that renders an answer in
+its envelope. The `Dispatcher` runs every operation of that surface, looks an error up
+along its class's MRO (a subclass answers as its parent unless the table says otherwise),
+and renders it. An error the table does not know is a bug: it is logged and answered with
+the table's fallback, the only way to a 5xx.
+"""
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from invoicegate.domain.errors import InvalidInput
+
+Problem = tuple[str, str]  # (wire field path, reason)
+Handler = Callable[[Request], Awaitable[Response]]
+
+log = logging.getLogger("invoicegate.dispatch")
+
+# Every method a route accepts from Starlette, so that a wrong one is answered here, in the
+# surface's envelope (any other, non-standard method gets the app's neutral 405).
+_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+
+
+class EdgeError(Exception):
+    """A refusal at the HTTP edge, before (or instead of) any use case.
+
+    `problems` details it field by field, `headers` go on the answer (e.g. `Allow`).
+    """
+
+    problems: Sequence[Problem] = ()
+    headers: Mapping[str, str] = {}
+
+
+class Unauthorized(EdgeError):
+    """Missing, wrong or expired credentials; the answer never says which."""
+
+
+class BadInput(EdgeError):
+    """Wire input that breaks a rule, with one (field path, reason) pair per problem."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__(self.problems)
+
+
+class BodyTooLarge(EdgeError):
+    """A request body over the configured limit, declared or counted while reading."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.problems = [("body", f"must be at most {limit} bytes")]
+        super().__init__(limit)
+
+
+class MethodNotAllowed(EdgeError):
+    """A known path called with a method it does not serve."""
+
+    def __init__(self, allowed: Sequence[str]) -> None:
+        self.headers = {"Allow": ", ".join(allowed)}
+        super().__init__(allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorAnswer:
+    """How a surface answers one error class: HTTP status, its wire code, its message.
+
+    The message may name `{operation}`, filled with the operation that failed.
+    """
+
+    status: int
+    code: str
+    message: str
+
+
+class ErrorTable:
+    def __init__(
+        self, answers: Mapping[type[Exception], ErrorAnswer], fallback: ErrorAnswer
+    ) -> None:
+        self._answers: dict[type, ErrorAnswer] = dict(answers)
+        self.fallback = fallback
+
+    def lookup(self, error: type[BaseException]) -> ErrorAnswer | None:
+        """The answer for this error class or its nearest ancestor in the table."""
+        for cls in error.__mro__:
+            answer = self._answers.get(cls)
+            if answer is not None:
+                return answer
+        return None
+
+
+# (answer, problems in wire field paths, the operation's name) -> the surface's envelope
+Render = Callable[[ErrorAnswer, Sequence[Problem], str], Response]
+
+
+@dataclass(frozen=True, slots=True)
+class Operation:
+    """One operation a route serves: its handler and its name (for messages and logs)."""
+
+    handler: Handler
+    name: str
+
+
+class Dispatcher:
+    """Runs a surface's operations and answers every error through its table."""
+
+    def __init__(
+        self,
+        surface: str,
+        table: ErrorTable,
+        render: Render,
+        *,
+        max_body_bytes: int,
+        wire_path: Callable[[str], str] = lambda path: path,
+    ) -> None:
+        self.surface = surface
+        self.table = table
+        self._render = render
+        self._max_body_bytes = max_body_bytes
+        self._wire_path = wire_path  # the core's field names in this surface's words
+
+    def route(self, path: str, operations: Mapping[str, Operation]) -> Route:
+        """One path, its operations by HTTP method; any other method answers 405 here."""
+        by_method = dict(operations)
+        if "GET" in by_method:
+            by_method.setdefault("HEAD", by_method["GET"])
+        allowed = sorted(by_method)
+
+        async def serve(request: Request) -> Response:
+            operation = by_method.get(request.method)
+            if operation is None:
+                return self.answer(MethodNotAllowed(allowed), "route")
+            return await self.run(operation, request)
+
+        serve.__name__ = "_".join(op.name for op in operations.values())
+        return Route(path, serve, methods=_HTTP_METHODS, name=f"{self.surface}:{path}")
+
+    async def run(self, operation: Operation, request: Request) -> Response:
+        try:
+            # Decided from the declared size, before reading a byte or checking credentials.
+            declared = request.headers.get("content-length", "")
+            if declared.isdigit() and int(declared) > self._max_body_bytes:
+                raise BodyTooLarge(self._max_body_bytes)
+            return await operation.handler(request)
+        except Exception as error:
+            return self.answer(error, operation.name)
+
+    def answer(self, error: Exception, operation: str) -> Response:
+        """The surface's answer to `error`; an unknown error is logged and answers 5xx."""
+        found = self.table.lookup(type(error))
+        if found is None:
+            log.exception("%s %s failed", self.surface, operation, exc_info=error)
+            found = self.table.fallback
+        response = self._render(found, self._problems(error), operation)
+        if isinstance(error, EdgeError):
+            response.headers.update(error.headers)
+        return response
+
+    def _problems(self, error: Exception) -> list[Problem]:
+        if isinstance(error, InvalidInput):  # the core's field names, in the wire's words
+            return [(self._wire_path(path), reason) for path, reason in error.problems]
+        if isinstance(error, EdgeError):
+            return list(error.problems)
+        return []

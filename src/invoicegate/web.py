@@ -14,7 +14,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from invoicegate import logs
-from invoicegate.dispatch import BodyTooLarge
+from invoicegate.dispatch import BodyTooLarge as BodyTooLarge  # re-exported: read_body raises it
 
 access_log = logging.getLogger("invoicegate.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -14,7 +14,8 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
-from invoicegate.dispatch import BadInput, Problem
+from invoicegate.dispatch import BadInput as BadInput  # re-exported for the JSON dialects
+from invoicegate.dispatch import Problem
 from invoicegate.domain.invoice import MAX_QUANTITY, ItemSpec
 from invoicegate.domain.money import Currency, MoneyError, format_major, parse_minor_units
 from invoicegate.web import loads_exact, read_body

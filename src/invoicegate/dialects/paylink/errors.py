@@ -12,6 +12,9 @@ from invoicegate.web import json_answer
 
 INVALID = ErrorAnswer(400, "", "Invalid request data")  # the seed's one documented message
 
+# Idempotency keys are the native API's; no request of this dialect carries one.
+IDEMPOTENCY_CONFLICT = ErrorAnswer(409, "", "Request conflicts with another one with the same key.")
+
 TABLE = ErrorTable(
     {
         edge.BadInput: INVALID,
@@ -32,6 +35,9 @@ TABLE = ErrorTable(
         core.StaleVersion: ErrorAnswer(409, "", "Invoice was changed meanwhile; try again."),
         edge.MethodNotAllowed: ErrorAnswer(405, "", "Method not allowed"),
         edge.BodyTooLarge: ErrorAnswer(413, "", "Request body is too large"),
+        core.IdempotencyKeyReused: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyRequestInProgress: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "", "Request refused"),
     },

@@ -17,6 +17,11 @@ INVALID = ErrorAnswer(400, "Bad Request", "Invalid request")
 # One answer for every authentication failure: it never says which part was wrong.
 UNAUTHORIZED = ErrorAnswer(401, "Unauthorized", "Missing, invalid or expired credentials.")
 
+# Idempotency keys are the native API's; no request of this dialect carries one.
+IDEMPOTENCY_CONFLICT = ErrorAnswer(
+    409, "Conflict", "Request conflicts with another one with the same key."
+)
+
 TABLE = ErrorTable(
     {
         edge.BadInput: INVALID,
@@ -38,6 +43,9 @@ TABLE = ErrorTable(
         ),
         edge.MethodNotAllowed: ErrorAnswer(405, "Method Not Allowed", "Method not allowed."),
         edge.BodyTooLarge: ErrorAnswer(413, "Payload Too Large", "Request body is too large."),
+        core.IdempotencyKeyReused: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyRequestInProgress: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "Bad Request", "Request refused."),
     },

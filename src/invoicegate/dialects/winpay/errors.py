@@ -1,6 +1,6 @@
 """Winpay's answer to every error: one table from error class to envelope (DIALECTS.md §1).
 
-Codes are HTTP status + service `03` + case, as Winpay's own are. 4000304, 4090300,
+Codes are HTTP status + service `03` + case, as Winpay's own are. 4000304, 4090300, 4090301,
 4050300 and 4130300 are our choices for cases the documents do not cover (README).
 """
 
@@ -21,6 +21,11 @@ INVALID = ErrorAnswer(400, "4000301", "Invalid Parameters")
 NOT_FOUND = ErrorAnswer(404, "4040300", "Invoice not found")
 UNAUTHORIZED = ErrorAnswer(401, "4010300", "Unauthorized")
 
+# Idempotency keys are the native API's; no request of this dialect carries one.
+IDEMPOTENCY_CONFLICT = ErrorAnswer(
+    409, "4090301", "Request conflicts with another one with the same key"
+)
+
 TABLE = ErrorTable(
     {
         edge.BadInput: INVALID,
@@ -40,6 +45,9 @@ TABLE = ErrorTable(
         core.StaleVersion: ErrorAnswer(409, "4090300", "Invoice was changed meanwhile, try again"),
         edge.MethodNotAllowed: ErrorAnswer(405, "4050300", "Method Not Allowed"),
         edge.BodyTooLarge: ErrorAnswer(413, "4130300", "Payload Too Large"),
+        core.IdempotencyKeyReused: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyRequestInProgress: IDEMPOTENCY_CONFLICT,
+        core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "4000300", "Request refused"),
     },

@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from invoicegate import apidocs
 from invoicegate.checkout import routes as checkout
 from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
@@ -64,6 +65,7 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
             *paylink.routes(runtime),
             *paylink_v2.routes(runtime),
             *native.routes(runtime),
+            *apidocs.routes(),
             *checkout.routes(runtime),  # last: its /{slug} pattern must not shadow an API path
         ],
         middleware=[Middleware(RequestContext)],

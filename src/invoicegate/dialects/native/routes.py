@@ -8,11 +8,12 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.responses import Response
-from starlette.routing import BaseRoute, Mount, Route, Router
+from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from invoicegate.dialects.native import idempotency, translate
 from invoicegate.dialects.native.idempotency import AnsweringRunner, Runner, Services
+from invoicegate.dialects.native.openapi import OPERATIONS
 from invoicegate.dialects.native.problems import (
     BODY_TOO_LARGE,
     INVALID_INPUT,
@@ -57,20 +58,19 @@ M = TypeVar("M", bound=BaseModel)
 
 
 def routes(runtime: Runtime) -> list[BaseRoute]:
+    """One route per path of the declared operations (openapi.py), then a 404 for the rest."""
     api = NativeApi(runtime)
-    invoice = "/invoices/{invoice_id}"
-    resources: dict[str, dict[str, Handler]] = {
-        "/invoices": {"GET": api.list_invoices, "POST": api.create_invoice},
-        invoice: {"GET": api.get_invoice, "PATCH": api.update_invoice},
-        invoice + "/cancel": {"POST": api.cancel_invoice},
-        invoice + "/payments": {"POST": api.record_payment},
-        invoice + "/revisions": {"GET": api.list_revisions},
-    }
-    table = [
-        Route(path, Resource({m: api.endpoint(h) for m, h in handlers.items()}))
-        for path, handlers in resources.items()
+    by_path: dict[str, dict[str, Endpoint]] = {}
+    for op in OPERATIONS:
+        handler: Handler = getattr(api, op.operation_id)
+        by_path.setdefault(op.path, {})[op.method] = api.endpoint(handler)
+    return [
+        *(Route(path, Resource(handlers)) for path, handlers in by_path.items()),
+        Route("/v1/{rest:path}", _no_such_route, methods=list(_METHODS)),
     ]
-    return [Mount("/v1", app=Router(table, default=_no_such_route))]
+
+
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
 
 class Resource:
@@ -94,9 +94,8 @@ class Resource:
         await response(scope, receive, send)
 
 
-async def _no_such_route(scope: Scope, receive: Receive, send: Send) -> None:
-    response = render(NativeProblem(NOT_FOUND, f"No resource at {scope['path']}."))
-    await response(scope, receive, send)
+async def _no_such_route(request: Request) -> Response:
+    return render(NativeProblem(NOT_FOUND, f"No resource at {request.url.path}."))
 
 
 class NativeApi:

@@ -86,5 +86,3 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
 def test_every_operation_answers_as_documented(case: Any, world: World) -> None:
     headers = world.prepare(case)
     case.call_and_validate(base_url=world.server.url, headers=headers, checks=CHECKS)
-
-

@@ -23,6 +23,7 @@ from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import StoreTransactor, open_transactor
+from invoicegate.unread_body import DrainUnreadBody
 from invoicegate.web import RequestContext, json_answer
 
 
@@ -68,7 +69,7 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
             *apidocs.routes(),
             *checkout.routes(runtime),  # last: its /{slug} pattern must not shadow an API path
         ],
-        middleware=[Middleware(RequestContext)],
+        middleware=[Middleware(RequestContext), Middleware(DrainUnreadBody)],
         exception_handlers={HTTPException: _no_such_route, Exception: _unexpected},
         lifespan=lifespan,
     )

@@ -6,6 +6,10 @@ STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 HOST   ?= 127.0.0.1
 
+# axe-core, the accessibility checker the browser tests load into the page (npm, locked).
+BROWSER_TESTS := tests/e2e/browser
+AXE := $(BROWSER_TESTS)/node_modules/axe-core/axe.min.js
+
 .PHONY: run test lint unit bench clean
 
 $(STAMP): pyproject.toml
@@ -25,7 +29,12 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-test: lint
+$(AXE): $(BROWSER_TESTS)/package.json $(BROWSER_TESTS)/package-lock.json
+	@if command -v npm >/dev/null; then \
+	  npm ci --prefix $(BROWSER_TESTS) --no-audit --no-fund --loglevel=error && touch $(AXE); \
+	else echo "npm not found: the browser tests will skip (CI=true: fail) without axe-core"; fi
+
+test: lint $(AXE)
 	$(BIN)/pytest
 
 unit: $(STAMP)
@@ -35,4 +44,4 @@ bench: $(STAMP)
 	bash bench/run.sh
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache test-artifacts $(BROWSER_TESTS)/node_modules

@@ -1,5 +1,5 @@
-"""The checkout page's HTTP side: `/{slug}` shows an invoice and takes its payment (a POST to
-the same URL, so the browser replaces the page in its history instead of stacking a second).
+"""The checkout page's HTTP side: `/{slug}` shows an invoice; a POST to the same URL pays it
+and redirects back (post/redirect/get), where the page now shows the payment.
 
 Only 11-character [a-z0-9] paths match, so every other unknown path stays the API's 404.
 """

@@ -19,6 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
+
 from tests.conftest import winpay_headers
 from tests.e2e.conftest import Server, start_server, stop_server
 

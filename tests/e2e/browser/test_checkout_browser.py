@@ -7,10 +7,10 @@ from urllib.parse import quote
 import pytest
 import sqlalchemy as sa
 from playwright.sync_api import expect
-from tests.e2e.browser.conftest import Merchant, Phone
-from tests.e2e.conftest import Server
 
 from invoicegate.store.tables import invoices
+from tests.e2e.browser.conftest import Merchant, Phone
+from tests.e2e.conftest import Server
 
 RLM = "\u200f"
 

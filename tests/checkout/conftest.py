@@ -119,4 +119,4 @@ async def shop(settings: Settings) -> AsyncIterator[Shop]:
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:
             yield Shop(http, runtime, merchant)
     finally:
-        runtime.transactor.close()  # type: ignore[attr-defined]
+        await runtime.transactor.aclose()  # type: ignore[attr-defined]

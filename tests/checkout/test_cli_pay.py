@@ -33,7 +33,7 @@ def make_invoice(settings: Settings, currency: str, price: int) -> Invoice:
             )
             return await runtime.invoices.create_invoice(actor, terms)
         finally:
-            transactor.close()
+            await transactor.aclose()
 
     return asyncio.run(go())
 

@@ -90,6 +90,10 @@ class ErrorTable:
         self._answers: dict[type, ErrorAnswer] = dict(answers)
         self.fallback = fallback
 
+    def answers(self) -> list[ErrorAnswer]:
+        """Every distinct answer in the table, in its order (the API's documentation lists them)."""
+        return list(dict.fromkeys(self._answers.values()))
+
     def lookup(self, error: type[BaseException]) -> ErrorAnswer | None:
         """The answer for this error class or its nearest ancestor in the table."""
         for cls in error.__mro__:

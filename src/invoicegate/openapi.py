@@ -6,12 +6,15 @@ come from the same Pydantic models that validate requests and render answers, so
 document cannot say one thing while the code does another.
 """
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import orjson
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
+
+from invoicegate.dispatch import BadInput, ErrorTable, Problem, Render
 
 JSON = "application/json"
 
@@ -183,3 +186,63 @@ def _content(schema: dict[str, Any], examples: dict[str, Any]) -> dict[str, Any]
     if examples:
         content["examples"] = {name: {"value": value} for name, value in examples.items()}
     return content
+
+
+def error_answers(
+    table: ErrorTable,
+    render: Render,
+    model: type[BaseModel],
+    operation: str,
+    sample_problems: Sequence[Problem] = (),
+) -> tuple[Answer, ...]:
+    """A dialect's error answers, from its error table, each example rendered by its own code.
+
+    Every status the table can answer is listed (the fallback 5xx is not: no input may get
+    one); bad input is shown with `sample_problems` as its field-by-field detail.
+    """
+    invalid = table.lookup(BadInput)
+    by_status: dict[int, list[Any]] = {}
+    for found in table.answers():
+        by_status.setdefault(found.status, []).append(found)
+    answers = []
+    for status, found_list in sorted(by_status.items()):
+        examples = {}
+        for found in found_list:
+            problems = sample_problems if found is invalid else ()
+            rendered = render(found, problems, operation)
+            name = " ".join(filter(None, (found.code, found.message.format(operation=operation))))
+            examples[name] = orjson.loads(bytes(rendered.body))
+        description = "; ".join(examples)
+        answers.append(Answer(status, description, model, examples=examples))
+    return tuple(answers)
+
+
+class Declare:
+    """Operations of one surface that share its errors and credentials, declared briefly."""
+
+    def __init__(self, errors: Callable[[str], tuple[Answer, ...]], security: tuple[str, ...]):
+        self._errors = errors
+        self._security = security
+
+    def __call__(
+        self,
+        method: str,
+        path: str,
+        name: str,
+        summary: str,
+        success: Answer,
+        *params: Param,
+        body: Body | None = None,
+        verb: str | None = None,  # the operation's name in the dialect's error messages
+        security: tuple[str, ...] | None = None,
+    ) -> Operation:
+        return Operation(
+            method,
+            path,
+            name,
+            summary,
+            params=params,
+            body=body,
+            answers=(success, *self._errors(verb or name)),
+            security=self._security if security is None else security,
+        )

@@ -18,6 +18,7 @@ from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
 from invoicegate.apidocs import spec
+from tests.conftest import winpay_headers
 from tests.e2e.conftest import Server, start_server, stop_server
 
 CHECKS = [
@@ -41,6 +42,7 @@ class World:
         self.api_key = self.merchant["native"]["api_key"]
         self.invoice_ids = [self._create(f"FUZZ-{n}") for n in range(2)]
         self.turn = itertools.count()
+        self._v2_token: str | None = None
 
     def _create(self, reference: str) -> str:
         answer = httpx.post(
@@ -61,14 +63,34 @@ class World:
         """The credentials this operation needs; every other call names a real invoice."""
         surface = case.operation.definition.raw["operationId"].split(".")[0]
         params = case.path_parameters or {}
+        if "merchantId" in params:
+            params["merchantId"] = self.merchant["merchant_id"]
         if next(self.turn) % 2:
             for name in ("invoice_id", "id", "invoiceId", "transactionNo"):
                 if name in params:
                     params[name] = self.invoice_ids[0]
-        headers: dict[str, str] = {}
         if surface == "native":
-            headers["Authorization"] = f"Bearer {self.api_key}"
-        return headers
+            return {"Authorization": f"Bearer {self.api_key}"}
+        if surface == "winpay":
+            winpay = self.merchant["winpay"]
+            headers = winpay_headers(winpay["key"], winpay["secret"])
+            del headers["Content-Type"]  # the case's own, which may be a generated one
+            return headers
+        if surface == "paylink":
+            return {"X-API-KEY": self.merchant["paylink"]["api_key"]}
+        if surface == "paylink_v2" and case.path != "/api/auth":
+            return {"Authorization": f"Bearer {self.v2_token()}"}
+        return {}
+
+    def v2_token(self) -> str:
+        if self._v2_token is None:
+            v2 = self.merchant["paylink_v2"]
+            answer = httpx.post(
+                f"{self.server.url}/api/auth",
+                json={"apiId": v2["api_id"], "secretKey": v2["secret_key"], "persistToken": True},
+            )
+            self._v2_token = answer.json()["id_token"]
+        return self._v2_token
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,9 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from invoicegate.dialects.native.openapi import SURFACE as NATIVE
+from invoicegate.dialects.paylink.openapi import SURFACE as PAYLINK
+from invoicegate.dialects.paylink_v2.openapi import SURFACE as PAYLINK_V2
+from invoicegate.dialects.winpay.openapi import SURFACE as WINPAY
 from invoicegate.openapi import Surface, document
 
 HERE = Path(__file__).parent
@@ -35,7 +38,7 @@ def swagger_ui_assets() -> Path:
     return Path(next(iter(spec.submodule_search_locations))) / "static"
 
 
-SURFACES: tuple[Surface, ...] = (NATIVE,)
+SURFACES: tuple[Surface, ...] = (WINPAY, PAYLINK, PAYLINK_V2, NATIVE)
 
 
 def spec(surfaces: Sequence[Surface] = SURFACES) -> dict[str, Any]:

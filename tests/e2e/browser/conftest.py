@@ -75,7 +75,8 @@ def merchant(server: Server) -> "Merchant":
 
 
 class _ShopPages(BaseHTTPRequestHandler):
-    """`/shop?to=URL`: a page linking to a payment link; `/return?...`: where customers land."""
+    """`/shop?to=URL`: a page linking to a payment link; `/return?...`: where customers land;
+    any POST: a merchant callback, acknowledged. Every address the tests give is this one."""
 
     def do_GET(self) -> None:
         parts = urlsplit(self.path)
@@ -91,6 +92,14 @@ class _ShopPages(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(page)))
         self.end_headers()
         self.wfile.write(page)
+
+    def do_POST(self) -> None:
+        """A merchant callback (the server's worker may deliver one): acknowledged."""
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(200)
+        self.send_header("Content-Length", "8")
+        self.end_headers()
+        self.wfile.write(b"ACCEPTED")
 
     def log_message(self, format: str, *args: Any) -> None:
         pass

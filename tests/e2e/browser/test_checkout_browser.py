@@ -94,7 +94,7 @@ def test_a_javascript_back_url_is_a_button_that_returns_to_the_shop(
 
 @pytest.mark.locale("ar-SA")
 def test_a_sar_invoice_from_the_paylink_api_in_arabic_right_to_left(
-    phone: Phone, merchant: Merchant
+    phone: Phone, merchant: Merchant, shop: str
 ) -> None:
     created = merchant.paylink(
         "POST",
@@ -109,7 +109,7 @@ def test_a_sar_invoice_from_the_paylink_api_in_arabic_right_to_left(
             "totalAmount": 501,
             "currency": "SAR",
             "customerInfo": {"customerName": "سارة القحطاني", "customerPhone": "966500000001"},
-            "callbackUrl": "https://merchant.example/paylink/callback",
+            "callbackUrl": f"{shop}/paylink/callback",
         },
     )
     page = phone.page
@@ -185,8 +185,12 @@ def test_a_paylink_v2_customer_pays_and_returns_with_the_order_numbers(
 def test_expired_and_cancelled_invoices_say_so_and_offer_no_payment(
     phone: Phone, merchant: Merchant, server: Server
 ) -> None:
-    expired = merchant.winpay("POST", "/api/create", winpay_body("INV-OLD", "https://x.example"))
-    cancelled = merchant.winpay("POST", "/api/create", winpay_body("INV-DEL", "https://x.example"))
+    expired = merchant.winpay(
+        "POST", "/api/create", winpay_body("INV-OLD", "https://shop.invalid/")
+    )
+    cancelled = merchant.winpay(
+        "POST", "/api/create", winpay_body("INV-DEL", "https://shop.invalid/")
+    )
     merchant.winpay("DELETE", f"/api/delete/{cancelled['id']}")
     _let_expire(server, expired["id"])
     page = phone.page

@@ -17,6 +17,7 @@ from invoicegate.settings import Settings
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.urls import UrlRefused, checked_url
 
 T = TypeVar("T")
 DEMO_MERCHANT = "Demo merchant"
@@ -53,13 +54,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     create = merchant.add_parser("create", help="create a merchant with its credentials")
     create.add_argument("--name", required=True)
-    create.add_argument("--callback-url")
+    create.add_argument("--callback-url", type=_callback_url)
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(run=_merchant_create)
     add = merchant.add_parser("add-credential", help="add another Winpay key + secret")
     add.add_argument("merchant_id")
     add.add_argument("--display-name", required=True, help="invoice display name")
-    add.add_argument("--callback-url")
+    add.add_argument("--callback-url", type=_callback_url)
     add.set_defaults(run=_merchant_add_credential)
 
     apikey = commands.add_parser("apikey", help="native API keys").add_subparsers(
@@ -92,6 +93,14 @@ def _parser() -> argparse.ArgumentParser:
     show.add_argument("invoice_id")
     show.set_defaults(run=_invoice_show)
     return parser
+
+
+def _callback_url(value: str) -> str:
+    """The service's one URL rule (invoicegate.urls), as a command-line error."""
+    try:
+        return checked_url(value)
+    except UrlRefused as refused:
+        raise argparse.ArgumentTypeError(f"{refused}: {value!r}") from None
 
 
 def _migrate(settings: Settings) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.dialects.conftest import Tenant
+from tests.dialects.conftest import CREATE_PATHS, MAJOR, Tenant, create_body, created_id
 
 # (dialect that makes it, currency). The SAR total is 260000 minor units on purpose: the
 # same number a rupiah total of 260000 has.
@@ -21,7 +21,6 @@ MADE = [
     ("paylink_v2", "IDR"),
     ("paylink_v2", "SAR"),
 ]
-MAJOR = {"IDR": 260000, "SAR": 2600}  # 260,000 rupiah; SAR 2,600.00
 
 
 def speaks(dialect: str, currency: str) -> bool:
@@ -29,41 +28,8 @@ def speaks(dialect: str, currency: str) -> bool:
 
 
 def make(tenant: Tenant, dialect: str, currency: str, ref: str) -> str:
-    amount = MAJOR[currency]
-    if dialect == "winpay":
-        body = {
-            "customer": {"name": "Delina", "email": "", "phone": "082342341"},
-            "invoice": {"ref": ref, "products": [{"name": "Kopi", "qty": 1, "price": amount}]},
-            "back_url": "https://shop.example/back",
-            "interval": 60,
-        }
-        answer = tenant.call("winpay", "POST", "/api/create", body)
-        assert answer.status_code == 201, answer.text
-        return str(answer.json()["responseData"]["id"])
-    if dialect == "paylink":
-        body = {
-            "invoiceNumber": ref,
-            "dueDate": "2030-01-31",
-            "items": [{"description": "Kopi", "quantity": 1, "price": amount}],
-            "totalAmount": amount,
-            "currency": currency,
-            "customerInfo": {"customerName": "Sara", "customerPhone": "966500000001"},
-        }
-        answer = tenant.call("paylink", "POST", "/api/merchants/{merchant}/invoices", body)
-        assert answer.status_code == 201, answer.text
-        return str(answer.json()["invoiceId"])
-    body = {
-        "orderNumber": ref,
-        "amount": amount,
-        "currency": currency,
-        "callBackUrl": "https://shop.example/paid",
-        "clientName": "Mohammed",
-        "clientMobile": "0500000000",
-        "products": [{"title": "Kopi", "price": amount, "qty": 1}],
-    }
-    answer = tenant.call("paylink_v2", "POST", "/api/addInvoice", body)
-    assert answer.status_code == 200, answer.text
-    return str(answer.json()["transactionNo"])
+    body = create_body(dialect, ref, currency)
+    return created_id(dialect, tenant.call(dialect, "POST", CREATE_PATHS[dialect], body))
 
 
 def truth(tenant: Tenant, invoice_id: str) -> tuple[Any, int]:

@@ -5,7 +5,6 @@ exact Decimal. Each dialect keeps its own wire names and envelopes; only these r
 common, so they live outside any one dialect (dialects never import each other).
 """
 
-import re
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -18,14 +17,23 @@ from invoicegate.dispatch import BadInput as BadInput  # re-exported for the JSO
 from invoicegate.dispatch import Problem
 from invoicegate.domain.invoice import MAX_QUANTITY, ItemSpec
 from invoicegate.domain.money import Currency, MoneyError, format_major, parse_minor_units
+from invoicegate.urls import UrlRefused, checked_url
 from invoicegate.web import loads_exact, read_body
 
-_URL = re.compile(r"https?://[^\s]+", re.IGNORECASE)
+NOT_STORABLE = "must not contain NUL or unpaired surrogates"
+
+
+def storable(value: str) -> bool:
+    """Whether every database can hold this text: PostgreSQL refuses NUL, UTF-8 surrogates.
+
+    Every text that may reach a query (body fields, path and query parameters) is checked.
+    """
+    return "\x00" not in value and not any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)
 
 
 def plain_text(value: str) -> str:
-    if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise PydanticCustomError("text", "must not contain NUL or unpaired surrogates")
+    if not storable(value):
+        raise PydanticCustomError("text", NOT_STORABLE)
     return value
 
 
@@ -62,15 +70,17 @@ def currency_code(value: str) -> str:
 
 
 def http_url(value: str) -> str:
-    if not _URL.fullmatch(value):
-        raise PydanticCustomError("url", "must be an http(s) URL")
-    return value
+    """The service's one URL rule (invoicegate.urls), as a field error."""
+    try:
+        return checked_url(value)
+    except UrlRefused as refused:
+        raise PydanticCustomError("url", str(refused)) from None
 
 
 Amount = Annotated[Decimal, BeforeValidator(number)]
 Quantity = Annotated[int, BeforeValidator(whole_quantity)]
 CurrencyCode = Annotated[str, Field(min_length=3, max_length=3), AfterValidator(currency_code)]
-HttpUrl = Annotated[str, Field(max_length=2048), AfterValidator(http_url)]
+HttpUrl = Annotated[str, AfterValidator(http_url)]
 
 
 def wire_amount(minor: int, currency: Currency) -> int | float:

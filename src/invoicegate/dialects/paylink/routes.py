@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from invoicegate.dialects.jsonwire import parse_exact_body
+from invoicegate.dialects.jsonwire import NOT_STORABLE, parse_exact_body, storable
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.errors import TABLE, render
 from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, UpdateInvoiceBody
@@ -153,6 +153,8 @@ def _list_query(params: Any) -> InvoiceQuery:
     for field, value in (("customerName", name), ("customerPhone", phone)):
         if value is not None and len(value) > 255:
             problems.append((field, "must be at most 255 characters"))
+        elif value is not None and not storable(value):
+            problems.append((field, NOT_STORABLE))
     if problems:
         raise BadInput(problems)
     return InvoiceQuery(

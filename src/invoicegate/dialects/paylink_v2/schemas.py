@@ -46,7 +46,7 @@ class AddInvoiceBody(WireModel):
     currency: CurrencyCode | None = None  # SAR when absent
     note: text(1000, 0) | None = None  # type: ignore[valid-type]
     smsMessage: text(1000, 0) | None = None  # type: ignore[valid-type]
-    supportedCardBrands: Annotated[list[str], Field(max_length=20)] | None = None
+    supportedCardBrands: Annotated[list[text(50)], Field(max_length=20)] | None = None  # type: ignore[valid-type]
     displayPending: bool | None = None
 
 

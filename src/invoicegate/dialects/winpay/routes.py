@@ -9,9 +9,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
+from invoicegate.dialects.jsonwire import storable
 from invoicegate.dialects.winpay import translate
 from invoicegate.dialects.winpay.errors import TABLE, answer, renderer
-from invoicegate.dialects.winpay.schemas import RUPIAH, CreateInvoiceBody, UpdateInvoiceBody
+from invoicegate.dialects.winpay.schemas import (
+    MAX_REFERENCE_LENGTH,
+    RUPIAH,
+    CreateInvoiceBody,
+    UpdateInvoiceBody,
+)
 from invoicegate.dialects.winpay.signature import sign, verify
 from invoicegate.dispatch import BadInput, Dispatcher, Operation, Unauthorized
 from invoicegate.domain.errors import InvoiceNotFound
@@ -70,7 +76,7 @@ class WinpayApi:
         return self._answer(200, "2000300", "Invoice Found", data)
 
     async def find_by_ref(self, request: Request, actor: Actor) -> Response:
-        reference = request.path_params["ref"]
+        reference = _reference(request)
         invoice = await self.rt.invoices.find_by_reference(actor, reference)
         data = translate.invoice_data(invoice, self.rt.settings.public_url, with_status=True)
         return self._answer(200, "2000300", "Invoice Found", data)
@@ -89,7 +95,7 @@ class WinpayApi:
         return self._answer(200, "2000300", "Invoice has been deleted", [])
 
     async def delete_by_ref(self, request: Request, actor: Actor) -> Response:
-        await self.rt.invoices.cancel_by_reference(actor, request.path_params["ref"])
+        await self.rt.invoices.cancel_by_reference(actor, _reference(request))
         return self._answer(200, "2000300", "Invoice has been deleted", [])
 
     # --- what every operation shares ---------------------------------------------------
@@ -132,6 +138,14 @@ class WinpayApi:
 
     def _answer(self, status: int, code: str, message: str, data: Any) -> Response:
         return answer(status, code, message, data, self.rt.now())
+
+
+def _reference(request: Request) -> str:
+    """A ref create could not have accepted (NUL, too long) names no invoice: not found."""
+    reference: str = request.path_params["ref"]
+    if len(reference) > MAX_REFERENCE_LENGTH or not storable(reference):
+        raise InvoiceNotFound
+    return reference
 
 
 def _invoice_id(request: Request) -> str:

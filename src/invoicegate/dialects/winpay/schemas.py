@@ -12,19 +12,16 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from invoicegate.dialects.jsonwire import plain_text, text
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
+from invoicegate.urls import UrlRefused, checked_url
 
 RUPIAH = Currency.of("IDR")
 MAX_INTERVAL_MINUTES = 366 * 24 * 60
+MAX_REFERENCE_LENGTH = 128
 # Only the two harmless back commands; anything else with a script scheme could run code.
 BACK_COMMANDS = frozenset({"javascript:history.back()", "javascript:history.go(-1)"})
-
-
-def _plain_text(value: str) -> str:
-    if "\x00" in value or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
-        raise PydanticCustomError("text", "must not contain NUL or unpaired surrogates")
-    return value
 
 
 def _rupiah(value: Any) -> int:
@@ -43,29 +40,16 @@ def _email(value: str | None) -> str:
 
 
 def _back_url(value: str) -> str:
+    """One of the two back commands, or a URL by the service's one rule (invoicegate.urls)."""
     if value in BACK_COMMANDS:
         return value
-    lowered = value.lower()
-    # No spaces, control characters (NUL, CR, LF...) or surrogates: a URL has none, and a
-    # NUL cannot even be stored in a PostgreSQL text column.
-    if (
-        lowered.startswith(("http://", "https://"))
-        and len(value) > len("https://")
-        and value.isprintable()
-        and " " not in value
-    ):
-        return value
-    raise PydanticCustomError(
-        "back_url", "must be an http(s) URL or javascript:history.back() / history.go(-1)"
-    )
-
-
-def _text(max_length: int, min_length: int = 1) -> Any:
-    return Annotated[
-        str,
-        Field(min_length=min_length, max_length=max_length),
-        AfterValidator(_plain_text),
-    ]
+    try:
+        return checked_url(value)
+    except UrlRefused as refused:
+        raise PydanticCustomError(
+            "back_url",
+            f"must be an http(s) URL or javascript:history.back() / history.go(-1): {refused}",
+        ) from None
 
 
 Rupiah = Annotated[int, BeforeValidator(_rupiah)]
@@ -77,26 +61,26 @@ class WireModel(BaseModel):
 
 
 class CustomerIn(WireModel):
-    name: _text(255)  # type: ignore[valid-type]
+    name: text(255)  # type: ignore[valid-type]
     email: Annotated[
-        Annotated[str, Field(max_length=254), AfterValidator(_plain_text)] | None,
+        Annotated[str, Field(max_length=254), AfterValidator(plain_text)] | None,
         AfterValidator(_email),
     ] = ""
-    phone: _text(32)  # type: ignore[valid-type]
+    phone: text(32)  # type: ignore[valid-type]
 
 
 class ProductIn(WireModel):
-    name: _text(255)  # type: ignore[valid-type]
+    name: text(255)  # type: ignore[valid-type]
     qty: Annotated[StrictInt, Field(ge=1, le=MAX_QUANTITY)]
     price: Rupiah
 
 
 class InvoiceIn(WireModel):
-    ref: _text(128)  # type: ignore[valid-type]
+    ref: text(MAX_REFERENCE_LENGTH)  # type: ignore[valid-type]
     products: Annotated[list[ProductIn], Field(min_length=1, max_length=MAX_ITEMS)]
 
 
-BackUrl = Annotated[str, Field(min_length=1, max_length=2048), AfterValidator(_back_url)]
+BackUrl = Annotated[str, AfterValidator(_back_url)]
 Interval = Annotated[StrictInt, Field(ge=1, le=MAX_INTERVAL_MINUTES)]
 
 

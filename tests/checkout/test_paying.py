@@ -212,6 +212,19 @@ async def test_no_channel_or_one_of_another_currency_is_refused_on_the_page(
     assert (await winpay_find(shop, created["id"]))["status"] == "UNPAID"
 
 
+@pytest.mark.parametrize("version", ["", "x", "²", "-1", "1.0", "9" * 30])
+async def test_a_version_that_is_no_number_is_refused_on_the_page(shop: Shop, version: str) -> None:
+    created = await shop.winpay_invoice()
+    form = form_fields((await shop.open(created["redirect_url"])).text)
+
+    answer = await shop.submit(
+        created["redirect_url"], {**form, "version": version, "channel": "BRI"}
+    )
+
+    assert answer.status_code == 400
+    assert (await winpay_find(shop, created["id"]))["status"] == "UNPAID"
+
+
 async def test_an_invoice_changed_since_it_was_shown_is_not_paid_blindly(shop: Shop) -> None:
     created = await shop.winpay_invoice()
     url = created["redirect_url"]

@@ -5,6 +5,7 @@ Only 11-character [a-z0-9] paths match, so every other unknown path stays the AP
 """
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +24,7 @@ from invoicegate.checkout.csrf import COOKIE, FIELD, CsrfTokens
 from invoicegate.checkout.locale import NAMES, Formats, choose_language
 from invoicegate.checkout.service import Checkout, CheckoutService, way_back
 from invoicegate.checkout.texts import LANGUAGES, text
-from invoicegate.domain.channels import ChannelGroup, channel_name, channels_for
+from invoicegate.domain.channels import Channel, ChannelGroup, channel_name, channels_for
 from invoicegate.domain.errors import (
     InvalidInput,
     InvoiceAlreadyPaid,
@@ -33,6 +34,7 @@ from invoicegate.domain.errors import (
     StaleVersion,
 )
 from invoicegate.domain.invoice import InvoiceStatus
+from invoicegate.domain.money import Currency
 from invoicegate.runtime import Runtime
 from invoicegate.services.ids import SLUG_LENGTH
 from invoicegate.web import BodyTooLarge, read_body
@@ -40,6 +42,7 @@ from invoicegate.web import BodyTooLarge, read_body
 log = logging.getLogger("invoicegate.checkout")
 
 ASSETS = "/checkout/assets"
+_VERSION = re.compile(r"[0-9]{1,9}")  # str.isdigit() would pass "²", which int() refuses
 MAX_FORM_BYTES = 4096
 _HERE = Path(__file__).parent
 
@@ -79,7 +82,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
 @dataclass(frozen=True, slots=True)
 class _Group:
     name: str
-    channels: list[Any]
+    channels: list[Channel]
 
 
 class CheckoutPage:
@@ -124,7 +127,7 @@ class CheckoutPage:
         if not self.csrf.valid(slug, request.cookies.get(COOKIE), form.get(FIELD)):
             return self._refused(request, checkout)
         channel, seen = form.get("channel"), form.get("version", "")
-        if not channel or not seen.isdigit():
+        if not channel or not _VERSION.fullmatch(seen):
             return self._state_page(request, checkout, error="choose_error", status=400)
         try:
             await self.service.pay(checkout, channel, int(seen))
@@ -231,8 +234,8 @@ class CheckoutPage:
         )
 
 
-def _groups(currency: Any) -> list[_Group]:
-    groups: dict[ChannelGroup, list[Any]] = {}
+def _groups(currency: Currency) -> list[_Group]:
+    groups: dict[ChannelGroup, list[Channel]] = {}
     for channel in channels_for(currency):
         groups.setdefault(channel.group, []).append(channel)
     return [_Group(group.value, channels) for group, channels in groups.items()]

@@ -9,12 +9,26 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from starlette.convertors import PathConvertor, register_url_convertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from invoicegate import logs
 from invoicegate.dispatch import BodyTooLarge as BodyTooLarge  # re-exported: read_body raises it
+
+
+class AnyTextConvertor(PathConvertor):
+    """`{name:text}`: a path parameter that may hold anything, "/" and line breaks too.
+
+    Starlette's `path` convertor is `.*`, which stops at a line break: a reference holding
+    one (`%0A`) would match no route and never reach its dialect's answer.
+    """
+
+    regex = r"[\s\S]*"
+
+
+register_url_convertor("text", AnyTextConvertor())
 
 access_log = logging.getLogger("invoicegate.access")
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")

@@ -169,3 +169,12 @@ def test_an_unexpected_failure_answers_the_general_error_envelope(
 
     assert expect_error(answer, 500, "5000300", "General Error") == []
     assert b"secret detail" not in answer.content
+
+
+@pytest.mark.parametrize("method", ["GET", "DELETE"])
+@pytest.mark.parametrize("ref", ["line%0Abreak", "%0A", "tab%09and%0D%0Areturn"])
+def test_a_ref_with_line_breaks_is_not_found_in_winpays_envelope(
+    winpay: WinpayClient, method: str, ref: str
+) -> None:
+    path = "/api/findByRef/" if method == "GET" else "/api/deleteByRef/"
+    expect_not_found(winpay.call(method, path + ref))

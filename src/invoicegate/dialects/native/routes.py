@@ -66,7 +66,7 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         by_path.setdefault(op.path, {})[op.method] = api.endpoint(handler)
     return [
         *(Route(path, Resource(handlers)) for path, handlers in by_path.items()),
-        Route("/v1/{rest:path}", _no_such_route, methods=list(_METHODS)),
+        Route("/v1/{rest:text}", _no_such_route, methods=list(_METHODS)),
     ]
 
 

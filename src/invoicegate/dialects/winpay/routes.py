@@ -42,15 +42,15 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         wire_path=translate.wire_path,
     )
     op = api.operation
-    # `{ref:path}`: a ref may hold "/" (INV/2023/001); the server decodes %2F before routing,
+    # `{ref:text}`: a ref may hold "/" (INV/2023/001); the server decodes %2F before routing,
     # so a plain `{ref}` would leave such an invoice unreachable by ref.
     return [
         edge.route("/api/create", {"POST": op(api.create_invoice, "create")}),
         edge.route("/api/find/{id}", {"GET": op(api.find_invoice, "find")}),
-        edge.route("/api/findByRef/{ref:path}", {"GET": op(api.find_by_ref, "find")}),
+        edge.route("/api/findByRef/{ref:text}", {"GET": op(api.find_by_ref, "find")}),
         edge.route("/api/update/{id}", {"PUT": op(api.update_invoice, "update")}),
         edge.route("/api/delete/{id}", {"DELETE": op(api.delete_invoice, "delete")}),
-        edge.route("/api/deleteByRef/{ref:path}", {"DELETE": op(api.delete_by_ref, "delete")}),
+        edge.route("/api/deleteByRef/{ref:text}", {"DELETE": op(api.delete_by_ref, "delete")}),
     ]
 
 

@@ -21,11 +21,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from invoicegate.domain.errors import InvalidInput
+from invoicegate.services.ports import StoreUnavailable
 
 Problem = tuple[str, str]  # (wire field path, reason)
 Handler = Callable[[Request], Awaitable[Response]]
 
 log = logging.getLogger("invoicegate.dispatch")
+# A failed commit or a full pool passes in seconds; nothing of the request was saved.
+RETRY_AFTER_SECONDS = "1"
 
 # Every method a route accepts from Starlette, so that a wrong one is answered here, in the
 # surface's envelope (any other, non-standard method gets the app's neutral 405).
@@ -165,9 +168,13 @@ class Dispatcher:
         if found is None:
             log.exception("%s %s failed", self.surface, operation, exc_info=error)
             found = self.table.fallback
+        elif isinstance(error, StoreUnavailable):  # the operator must hear of it; not a bug
+            log.warning("%s %s: %s", self.surface, operation, error)
         response = self._render(found, self._problems(error), operation)
         if isinstance(error, EdgeError):
             response.headers.update(error.headers)
+        elif isinstance(error, StoreUnavailable):
+            response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
 
     def _problems(self, error: Exception) -> list[Problem]:

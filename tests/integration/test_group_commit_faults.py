@@ -15,11 +15,13 @@ from starlette.testclient import TestClient
 
 from invoicegate.app import create_app
 from invoicegate.domain.merchant import Merchant
-from invoicegate.services.ports import StoreUnavailable, UnitOfWork
+from invoicegate.services.ports import InvoiceQuery, StoreUnavailable, UnitOfWork
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import MAX_BATCH, SLICE, GroupCommitTransactor
 from tests.conftest import winpay_headers
+from tests.dialects.native.conftest import create_body, paylink_body
+from tests.dialects.paylink_v2.conftest import add_body
 from tests.integration.faults import WriterFaults, faulty_writer
 
 pytestmark = pytest.mark.anyio
@@ -253,3 +255,68 @@ def test_healthz_and_requests_over_http_while_commits_fail(sqlite_settings: Sett
         faults.fail_commits = False
         assert http.get("/healthz").status_code == 200
         assert http.post("/api/create", json=body, headers=headers).status_code == 201
+
+
+def test_every_surface_answers_503_in_its_envelope_while_commits_fail(
+    sqlite_settings: Settings,
+) -> None:
+    """A database that cannot commit is the service's trouble, not the client's and not a
+    bug: each API says 503 in its own envelope with Retry-After, and nothing is stored."""
+    box = SecretBox(sqlite_settings.resolve_secret_key())
+    transactor, faults = faulty_writer(sqlite_settings.database_url, box)
+    app = create_app(sqlite_settings, transactor)
+    with TestClient(app) as http:
+        runtime = app.state.runtime
+        onboarded = http.portal.call(runtime.merchants.create_merchant, "Acme")  # type: ignore[union-attr]
+        token = http.post(
+            "/api/auth",
+            json={
+                "apiId": onboarded.paylink_v2.credential.public_id,
+                "secretKey": onboarded.paylink_v2.secret,
+            },
+        ).json()["id_token"]
+        winpay_body = {
+            "customer": {"name": "Delina", "phone": "082342341"},
+            "invoice": {"ref": "r-1", "products": [{"name": "Kopi", "qty": 1, "price": 1000}]},
+            "back_url": "https://merchant.example/back",
+            "interval": 60,
+        }
+        calls = {
+            "winpay": (
+                "/api/create",
+                winpay_body,
+                winpay_headers(onboarded.winpay.public_id, onboarded.winpay.secret),
+            ),
+            "paylink": (
+                f"/api/merchants/{onboarded.merchant.id}/invoices",
+                paylink_body("P-1"),
+                {"X-API-KEY": onboarded.paylink.secret},
+            ),
+            "paylink_v2": ("/api/addInvoice", add_body(), {"Authorization": f"Bearer {token}"}),
+            "native": (
+                "/v1/invoices",
+                create_body("N-1"),
+                {"Authorization": f"Bearer {onboarded.native.secret}"},
+            ),
+        }
+
+        faults.fail_commits = True
+        answers = {
+            name: http.post(path, json=body, headers=headers)
+            for name, (path, body, headers) in calls.items()
+        }
+        faults.fail_commits = False
+
+        for name, answer in answers.items():
+            assert answer.status_code == 503, (name, answer.text)
+            assert answer.headers["retry-after"] == "1", name
+        assert answers["winpay"].json()["responseCode"] == "5030300"
+        assert "nothing was saved" in answers["paylink"].json()["message"]
+        assert answers["paylink_v2"].json()["title"] == "Service Unavailable"
+        assert answers["native"].headers["content-type"] == "application/problem+json"
+        assert answers["native"].json()["status"] == 503
+
+        def invoices(uow: UnitOfWork) -> int:
+            return len(uow.invoices.list_for_merchant(onboarded.merchant.id, InvoiceQuery())[0])
+
+        assert http.portal.call(transactor.read, invoices) == 0  # type: ignore[union-attr]

@@ -37,6 +37,7 @@ from invoicegate.domain.invoice import InvoiceStatus
 from invoicegate.domain.money import Currency
 from invoicegate.runtime import Runtime
 from invoicegate.services.ids import SLUG_LENGTH
+from invoicegate.services.ports import StoreUnavailable
 from invoicegate.web import BodyTooLarge, read_body
 
 log = logging.getLogger("invoicegate.checkout")
@@ -104,6 +105,10 @@ class CheckoutPage:
             if request.method == "POST":
                 return await self.pay(request)
             return await self.show(request)
+        except StoreUnavailable as error:  # nothing was saved; a reload will do
+            log.warning("checkout page: %s", error)
+            page = '<!doctype html><html lang="en"><title>Busy</title><h1>Please try again</h1>'
+            return _secured(HTMLResponse(page, 503, headers={"Retry-After": "1"}))
         except Exception:
             log.exception("checkout page failed")
             page = "<!doctype html><title>Error</title><h1>Something went wrong</h1>"

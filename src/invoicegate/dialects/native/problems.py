@@ -30,6 +30,7 @@ from invoicegate.domain.errors import (
     MerchantNotFound,
     StaleVersion,
 )
+from invoicegate.services.ports import StoreUnavailable
 
 log = logging.getLogger("invoicegate.native")
 
@@ -74,6 +75,9 @@ KEY_REUSED = ProblemType(
 PRECONDITION_REQUIRED = ProblemType(
     "precondition-required", 428, "If-Match with the invoice's ETag is required"
 )
+STORE_UNAVAILABLE = ProblemType(
+    "service-unavailable", 503, "The service could not save the change; nothing was saved"
+)
 INTERNAL = ProblemType("internal", 500, "Unexpected error")
 
 
@@ -112,6 +116,7 @@ PROBLEM_TYPES: dict[type[Exception], ProblemType] = {
     AmountMismatch: AMOUNT_MISMATCH,
     IdempotencyKeyReused: KEY_REUSED,
     IdempotencyRequestInProgress: REQUEST_IN_PROGRESS,
+    StoreUnavailable: STORE_UNAVAILABLE,
 }
 
 _DETAILS: dict[ProblemType, str] = {
@@ -122,6 +127,7 @@ _DETAILS: dict[ProblemType, str] = {
     DUPLICATE_REFERENCE: "Another of your live invoices has this reference.",
     KEY_REUSED: "The key was first sent with another method, path, If-Match or body.",
     REQUEST_IN_PROGRESS: "The first request with this key has not finished; retry shortly.",
+    STORE_UNAVAILABLE: "The database is unavailable just now; retry shortly.",
 }
 
 
@@ -143,7 +149,7 @@ def problem_response(error: Exception) -> Response:
         problem.errors = [{"pointer": "/amount", "detail": f"must be {error.total}"}]
     elif isinstance(error, StaleVersion):
         problem.extensions["current_version"] = error.current_version
-    elif isinstance(error, IdempotencyRequestInProgress):
+    elif isinstance(error, IdempotencyRequestInProgress | StoreUnavailable):
         problem.headers["Retry-After"] = "1"
     return render(problem)
 

@@ -8,6 +8,7 @@ from starlette.responses import Response
 from invoicegate import dispatch as edge
 from invoicegate.dispatch import ErrorAnswer, ErrorTable, Problem
 from invoicegate.domain import errors as core
+from invoicegate.services.ports import StoreUnavailable
 from invoicegate.web import json_answer
 
 INVALID = ErrorAnswer(400, "", "Invalid request data")  # the seed's one documented message
@@ -38,6 +39,10 @@ TABLE = ErrorTable(
         core.IdempotencyKeyReused: IDEMPOTENCY_CONFLICT,
         core.IdempotencyRequestInProgress: IDEMPOTENCY_CONFLICT,
         core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
+        # The database could not take the change (failed commit, full pool): nothing saved.
+        StoreUnavailable: ErrorAnswer(
+            503, "", "Service temporarily unavailable; nothing was saved. Try again."
+        ),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "", "Request refused"),
     },

@@ -14,7 +14,7 @@ from invoicegate import dispatch as edge
 from invoicegate.dialects.winpay.translate import jakarta_iso
 from invoicegate.dispatch import ErrorAnswer, ErrorTable, Problem, Render
 from invoicegate.domain import errors as core
-from invoicegate.services.ports import Clock
+from invoicegate.services.ports import Clock, StoreUnavailable
 from invoicegate.web import json_answer
 
 INVALID = ErrorAnswer(400, "4000301", "Invalid Parameters")
@@ -48,6 +48,8 @@ TABLE = ErrorTable(
         core.IdempotencyKeyReused: IDEMPOTENCY_CONFLICT,
         core.IdempotencyRequestInProgress: IDEMPOTENCY_CONFLICT,
         core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
+        # The database could not take the change (failed commit, full pool): nothing saved.
+        StoreUnavailable: ErrorAnswer(503, "5030300", "Service Unavailable"),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "4000300", "Request refused"),
     },

@@ -5,7 +5,9 @@ for that load. Every service row also checks that the load landed: each 200 answ
 must have left one revision (up to one more per connection, for requests still in flight when
 wrk stopped counting), and a find none. RSS is the server's, sampled once a second during the
 load: the highest sample, and its growth from a quarter into the run to the end (a warm-up
-quarter excluded). Exits 1 if a revision check fails.
+quarter excluded). Server CPU per request (user + system time of the server process over the
+load, divided by the requests answered) is the steadiest figure on a shared machine: it does
+not move when other work takes the cores. Exits 1 if a revision check fails.
 
 `report.py --combine A.wrk.txt B.wrk.txt` prints one BENCH line for two wrk runs made at the
 same time (two server processes): requests and rates added, the worse percentiles.
@@ -78,17 +80,21 @@ def revisions_check(row: dict[str, str]) -> tuple[str, bool]:
     return f"+{added} {'✓' if passed else '✗'} (expected {low}..{high})", passed
 
 
-def rss(run_dir: Path, target: str) -> tuple[float, float] | None:
-    """(highest MB, MB grown from a quarter into the load to its end) over the target's servers."""
+def watched(run_dir: Path, target: str) -> tuple[float, float, float] | None:
+    """(highest RSS MB, MB grown from a quarter into the load to its end, CPU seconds used)
+    over the target's servers, from the `rss cpu-ticks` samples run.sh took once a second."""
     files = sorted(run_dir.glob(f"{target}.rss")) or sorted(run_dir.glob(f"{target}-[0-9].rss"))
     found = []
     for path in files:
-        samples = [int(v) / 1024 for v in path.read_text().split()]
-        if samples:
-            found.append((max(samples), samples[-1] - samples[len(samples) // 4]))
+        samples = [line.split() for line in path.read_text().splitlines() if line.strip()]
+        if len(samples) < 2:
+            continue
+        rss = [int(kb) / 1024 for kb, _ in samples]
+        cpu = (int(samples[-1][1]) - int(samples[0][1])) / os.sysconf("SC_CLK_TCK")
+        found.append((max(rss), rss[-1] - rss[len(rss) // 4], cpu))
     if not found:
         return None
-    return max(m for m, _ in found), max(g for _, g in found)
+    return max(m for m, _, _ in found), max(g for _, g, _ in found), sum(c for _, _, c in found)
 
 
 def goal_verdict(row: dict[str, str], ratio: float | None, by_target: dict[str, float]) -> str:
@@ -141,20 +147,23 @@ def main() -> int:
     print(f"Code: {args.revision}. Machine: {os.cpu_count()} x {cpu}\n")
     print(
         "| load | req/s | p50 ms | p99 ms | ratio to bare | goal (issue 8) "
-        "| RSS max MB (growth) | DB bytes/invoice | non-2xx | socket errors | revisions |"
+        "| server CPU µs/request | RSS max MB (growth) | DB bytes/invoice | non-2xx "
+        "| socket errors | revisions |"
     )
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     all_passed = True
     for row in rows:
         rps = float(row["rps"])
         ratio = rps / bare if bare else None
         check, passed = revisions_check(row)
         all_passed = all_passed and passed
-        memory = rss(args.run_dir, row["target"])
-        memory_cell = "-"
-        if memory:
-            flag = "" if memory[0] < RSS_LIMIT_MB else " ✗"
-            memory_cell = f"{memory[0]:.0f} ({memory[1]:+.1f}){flag}"
+        watch = watched(args.run_dir, row["target"])
+        memory_cell = cpu_cell = "-"
+        if watch:
+            flag = "" if watch[0] < RSS_LIMIT_MB else " ✗"
+            memory_cell = f"{watch[0]:.0f} ({watch[1]:+.1f}){flag}"
+            # Samples span the load to within a second, so per request is close, not exact.
+            cpu_cell = f"{1e6 * watch[2] / max(1.0, float(row['requests'])):.0f}"
         size = "-"
         if "db_bytes" in row:
             size = f"{int(row['db_bytes']) / int(row['invoices']):,.0f}"
@@ -164,7 +173,7 @@ def main() -> int:
         print(
             f"| {label} | {rps:,.0f} | {row['p50_ms']} "
             f"| {row['p99_ms']} | {f'{ratio:.3f}' if ratio else '-'} "
-            f"| {goal_verdict(row, ratio, p99_of)} | {memory_cell} | {size} "
+            f"| {goal_verdict(row, ratio, p99_of)} | {cpu_cell} | {memory_cell} | {size} "
             f"| {row['non2xx']} | {row['socket_errors']} | {check} |"
         )
     two = next((r for r in rows if r["target"] == "postgres-2proc"), None)

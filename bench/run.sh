@@ -105,13 +105,17 @@ start_server() {
     exit 1
 }
 
-# watch_server NAME PID: for the length of the load, sample the server's RSS (kB) once a
-# second into NAME.rss, and with PROFILE=1 record a py-spy flame graph of it into NAME.svg.
+# watch_server NAME PID: for the length of the load, sample once a second the server's RSS
+# (kB) and the CPU time it has used (clock ticks, user + system) into NAME.rss, and with
+# PROFILE=1 record a py-spy flame graph of it into NAME.svg.
 watch_server() {
     local name=$1 pid=$2
     (
-        for _ in $(seq "$DURATION"); do
-            awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || break
+        for _ in $(seq 0 "$DURATION"); do
+            rss=$(awk '/^VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null) || break
+            # /proc/PID/stat fields 14 and 15 (after the parenthesised command name)
+            ticks=$(sed 's/^.*) //' "/proc/$pid/stat" | awk '{print $12 + $13}') || break
+            echo "$rss $ticks"
             sleep 1
         done
     ) >"$RUN_DIR/$name.rss" &

@@ -364,3 +364,6 @@ class FakeTransactor:
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return self.run(work)
+
+    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+        return self.run(work)

@@ -107,6 +107,9 @@ class AnsweringTransactor:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self._inner.read(work)
 
+    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self._inner.lookup(work)
+
 
 async def purge_forever(service: IdempotencyService, every_seconds: float = 600) -> None:
     """Forget expired keys now and then, for as long as the service runs."""

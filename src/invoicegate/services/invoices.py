@@ -93,14 +93,14 @@ class InvoiceService:
         def work(uow: UnitOfWork) -> Invoice:
             return _owned(uow.invoices.get(invoice_id), actor, include_cancelled)
 
-        return await self._tx.read(work)
+        return await self._tx.lookup(work)
 
     async def find_by_reference(self, actor: Actor, reference: str) -> Invoice:
         def work(uow: UnitOfWork) -> Invoice:
             invoice = uow.invoices.get_live_by_reference(actor.merchant_id, reference)
             return _owned(invoice, actor, include_cancelled=False)
 
-        return await self._tx.read(work)
+        return await self._tx.lookup(work)
 
     async def update_invoice(
         self,

@@ -130,7 +130,7 @@ class MerchantService:
         return await self._tx.write(work)
 
     async def credential(self, dialect: str, public_id: str) -> Credential | None:
-        return await self._tx.read(lambda uow: uow.merchants.credential(dialect, public_id))
+        return await self._tx.lookup(lambda uow: uow.merchants.credential(dialect, public_id))
 
 
 CredentialKey = tuple[str, str]  # (dialect, public id)

@@ -190,5 +190,8 @@ class Transactor(Protocol):
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T: ...
 
+    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+        """A read of a few rows by key (the hot finds): run where it costs least."""
+
 
 Clock = Callable[[], datetime]

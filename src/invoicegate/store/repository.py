@@ -1,9 +1,11 @@
 """Every query the service runs, mapping rows to domain objects and back explicitly."""
 
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from invoicegate.domain.errors import DuplicateReference, StaleVersion
@@ -19,6 +21,7 @@ from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.domain.money import Currency
 from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition
 from invoicegate.store.secrets import SecretBox
+from invoicegate.store.statements import HotStatement, HotStatements
 from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants, outbox
 
 _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
@@ -58,15 +61,34 @@ _REVISIONS = (
     .order_by(invoice_revisions.c.version)
 )
 _INSERT_OUTBOX = sa.insert(outbox)
+_SAVED_COLUMNS = (
+    "reference customer_name customer_email customer_phone items currency total back_url "
+    "expires_at due_date status version payment updated_at"
+).split()
+_REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
+
+
+def _hot(dialect: Dialect) -> dict[str, HotStatement]:
+    """What every update and find runs, straight on the driver (store/statements.py)."""
+    return {
+        "by_id": HotStatement(_BY_ID, dialect),
+        "by_id_locked": HotStatement(_BY_ID_LOCKED, dialect),
+        "update": HotStatement(_UPDATE_INVOICE, dialect, _SAVED_COLUMNS),
+        "add_revision": HotStatement(_INSERT_REVISION, dialect, _REVISION_COLUMNS),
+    }
+
+
+_HOT = HotStatements(_hot)
 
 
 class SqlInvoiceRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
+        self._hot = _HOT.of(conn.dialect)
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
-        query = _BY_ID_LOCKED if for_update else _BY_ID
-        row = self._conn.execute(query, {"p_id": invoice_id}).mappings().first()
+        hot = self._hot["by_id_locked" if for_update else "by_id"]
+        row = hot.row(hot.run(self._conn, {"p_id": invoice_id}).fetchone())
         return _invoice_from_row(row) if row else None
 
     def get_by_checkout_slug(self, slug: str) -> Invoice | None:
@@ -99,24 +121,27 @@ class SqlInvoiceRepository:
         values = _invoice_to_row(invoice)
         values["p_id"] = invoice.id
         values["p_prior"] = invoice.version - 1
-        if self._write(_UPDATE_INVOICE, values).rowcount != 1:
+        try:
+            cursor = self._hot["update"].run(self._conn, values)
+        except IntegrityError as error:
+            _raise_duplicate_reference(error.orig)
+            raise
+        if cursor.rowcount != 1:
             current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice.id}).scalar()
             raise StaleVersion(current or 0)
 
     def add_revision(self, revision: Revision) -> None:
-        self._conn.execute(
-            _INSERT_REVISION,
-            {
-                "invoice_id": revision.invoice_id,
-                "version": revision.version,
-                "action": revision.action,
-                "actor": revision.actor,
-                "dialect": revision.dialect,
-                "at": revision.at,
-                "after": revision.after,
-                "changed": revision.changed,
-            },
-        )
+        values = {
+            "invoice_id": revision.invoice_id,
+            "version": revision.version,
+            "action": revision.action,
+            "actor": revision.actor,
+            "dialect": revision.dialect,
+            "at": revision.at,
+            "after": revision.after,
+            "changed": revision.changed,
+        }
+        self._hot["add_revision"].run(self._conn, values)
 
     def revisions(self, invoice_id: str) -> list[Revision]:
         rows = self._conn.execute(_REVISIONS, {"p_id": invoice_id}).mappings()
@@ -215,11 +240,15 @@ class SqlInvoiceRepository:
         try:
             return self._conn.execute(statement, values)
         except IntegrityError as error:
-            if _LIVE_REFERENCE_INDEX in str(
-                error.orig
-            ) or "invoices.merchant_id, invoices.reference" in str(error.orig):
-                raise DuplicateReference from None
+            _raise_duplicate_reference(error.orig)
             raise
+
+
+def _raise_duplicate_reference(error: BaseException | None) -> None:
+    """DuplicateReference if the driver's error is the live-reference index refusing a row."""
+    text = str(error)
+    if _LIVE_REFERENCE_INDEX in text or "invoices.merchant_id, invoices.reference" in text:
+        raise DuplicateReference from None
 
 
 class SqlMerchantRepository:
@@ -343,7 +372,7 @@ def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def _invoice_from_row(row: sa.RowMapping) -> Invoice:
+def _invoice_from_row(row: Mapping[Any, Any]) -> Invoice:
     payment = row["payment"]
     return Invoice(
         id=row["id"],

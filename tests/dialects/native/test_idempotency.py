@@ -128,6 +128,9 @@ class GatedWrites:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self.inner.read(work)
 
+    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self.inner.lookup(work)
+
 
 @pytest.fixture
 def gated(native: NativeClient) -> Iterator[GatedWrites]:

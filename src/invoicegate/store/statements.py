@@ -1,0 +1,93 @@
+"""Hot statements compiled once per database dialect and run straight on the driver's cursor.
+
+SQLAlchemy's `Connection.execute` spends more Python per call (cache lookup, execution
+context, parameter processing, result wrapping) than SQLite spends running the statement:
+a py-spy profile of the update path put it at ~20 % of the server's CPU
+(docs/decisions/0010-hot-statements.md). The few statements every update or find runs are
+therefore compiled once, by SQLAlchemy, for the engine's dialect, and executed with the
+driver's own `execute`, inside the same transaction of the same connection. The values still
+pass through SQLAlchemy's own bind and result processors for each column type, so the rows
+are exactly those the rest of the store reads and writes.
+"""
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
+
+Processor = Callable[[Any], Any] | None
+
+
+class HotStatement:
+    """One statement for one dialect: its SQL, and how to turn named values into parameters."""
+
+    def __init__(
+        self, statement: sa.ClauseElement, dialect: Dialect, keys: Iterable[str] | None = None
+    ) -> None:
+        compiled = statement.compile(dialect=dialect, column_keys=list(keys) if keys else None)
+        assert isinstance(compiled, SQLCompiler)
+        self.sql = compiled.string
+        self._dialect = dialect
+        self._driver_error: type[Exception] = dialect.loaded_dbapi.Error
+        processors = {
+            name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+            for name, bind in compiled.binds.items()
+        }
+        # qmark/format styles take a sequence in the order the SQL names them; named take a dict.
+        self._order: Sequence[str] | None = compiled.positiontup
+        self._processors = [(name, processors.get(name)) for name in compiled.binds]
+        if self._order is not None:
+            self._processors = [(name, processors.get(name)) for name in self._order]
+        self._results: list[tuple[str, Processor]] = [
+            (c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
+            for c in getattr(statement, "selected_columns", ())
+        ]
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        if self._order is not None:
+            return [proc(values[n]) if proc else values[n] for n, proc in self._processors]
+        return {n: proc(values[n]) if proc else values[n] for n, proc in self._processors}
+
+    def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> Any:
+        """Execute on the connection's driver, in its current transaction; the driver's cursor.
+
+        A driver error is raised as SQLAlchemy would raise it (sqlalchemy.exc.IntegrityError
+        and so on, the driver's error as `.orig`), so callers see one kind of error.
+        """
+        parameters = self.parameters(values)
+        try:
+            return conn.connection.driver_connection.execute(self.sql, parameters)  # type: ignore[union-attr]
+        except self._driver_error as error:
+            raise sa.exc.DBAPIError.instance(
+                self.sql,
+                parameters,
+                error,
+                self._driver_error,
+                hide_parameters=True,
+                dialect=self._dialect,
+            ) from error
+
+    def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
+        """A fetched row as {column key: value}, converted as SQLAlchemy would."""
+        if raw is None:
+            return None
+        return {
+            key: proc(value) if proc and value is not None else value
+            for (key, proc), value in zip(self._results, raw, strict=True)
+        }
+
+
+class HotStatements:
+    """Statements compiled per dialect on first use, shared by every connection of a process."""
+
+    def __init__(self, build: Callable[[Dialect], dict[str, HotStatement]]) -> None:
+        self._build = build
+        self._by_dialect: dict[str, dict[str, HotStatement]] = {}
+
+    def of(self, dialect: Dialect) -> dict[str, HotStatement]:
+        found = self._by_dialect.get(dialect.name)
+        if found is None:
+            found = self._by_dialect[dialect.name] = self._build(dialect)
+        return found

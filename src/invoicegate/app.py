@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from invoicegate import apidocs
+from invoicegate import apidocs, logs
 from invoicegate.checkout import routes as checkout
 from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
@@ -58,6 +58,7 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
             with suppress(asyncio.CancelledError):
                 await purging
             await store.aclose()  # commits what is waiting, answers every caller
+            logs.access.flush()  # the last requests' lines, before the process ends
 
     app = Starlette(
         routes=[

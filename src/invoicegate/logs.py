@@ -7,13 +7,19 @@ its safe codes (SQLSTATE, SQLite error name, constraint) and where it was raised
 its message, unless its class says the message is written to be logged (`loggable`).
 """
 
+import asyncio
+import atexit
 import contextvars
 import json
 import logging
 import sys
+import time
 import traceback
+from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TextIO
+
+import orjson
 
 request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 
@@ -96,9 +102,74 @@ def _qualified_name(error: BaseException) -> str:
     )
 
 
+class AccessLog:
+    """The one line per request, written off the hot path, none lost on a clean shutdown.
+
+    Through `logging` each line cost a LogRecord, a formatter and a write of its own: about
+    a tenth of the server's CPU under load (docs/decisions/0011-access-log.md). Here a line
+    is the same JSON object, encoded once with orjson, and kept until the next write, at
+    most FLUSH_SECONDS later (or when MAX_LINES wait): one write for many requests. What
+    is kept is written when the app shuts down (its lifespan) and at interpreter exit.
+    Until `configure` gives it a stream, each line goes through `logging` as before.
+    """
+
+    FLUSH_SECONDS = 0.05
+    MAX_LINES = 512
+
+    def __init__(self) -> None:
+        self._logger = logging.getLogger("invoicegate.access")
+        self._stream: Callable[[], TextIO] | None = None
+        self._lines: list[bytes] = []
+        self._flush_due = False
+        atexit.register(self.flush)
+
+    def write_to(self, stream: Callable[[], TextIO] | None) -> None:
+        """Where lines go: the stream the function returns when they are written."""
+        self.flush()
+        self._stream = stream
+
+    def request(self, fields: dict[str, Any]) -> None:
+        """Log one request (method, path, status, duration) with the current request id."""
+        if not self._logger.isEnabledFor(logging.INFO):
+            return
+        if self._stream is None:
+            self._logger.info("request", extra={"fields": fields})
+            return
+        entry = {
+            "ts": datetime.fromtimestamp(time.time(), UTC).isoformat(timespec="milliseconds"),
+            "level": "info",
+            "logger": "invoicegate.access",
+            "msg": "request",
+            "request_id": request_id.get(),
+            **fields,
+        }
+        self._lines.append(orjson.dumps(entry))
+        if len(self._lines) >= self.MAX_LINES:
+            self.flush()
+        elif not self._flush_due:
+            self._flush_due = True
+            asyncio.get_running_loop().call_later(self.FLUSH_SECONDS, self.flush)
+
+    def flush(self) -> None:
+        self._flush_due = False
+        lines, self._lines = self._lines, []
+        if lines and self._stream is not None:
+            try:
+                stream = self._stream()
+                stream.write(b"\n".join(lines).decode() + "\n")
+                stream.flush()
+            except (OSError, ValueError):  # closed or broken: as logging does, never fail a request
+                if logging.raiseExceptions and sys.__stderr__ is not None:
+                    sys.__stderr__.write(f"--- access log: {len(lines)} lines not written ---\n")
+
+
+access = AccessLog()
+
+
 def configure(level: str = "INFO") -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    access.write_to(lambda: sys.stderr)  # whatever sys.stderr is then

@@ -3,6 +3,7 @@
 import json
 import subprocess
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -109,8 +110,12 @@ def test_health_and_structured_logs_with_request_id(server: Server) -> None:
     answer = httpx.get(f"{server.url}/healthz", headers={"X-Request-Id": "trace-123"})
     assert answer.status_code == 200 and answer.json() == {"status": "ok"}
     assert answer.headers["x-request-id"] == "trace-123"
-    lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
-    access = [line for line in lines if line.get("request_id") == "trace-123"]
+    deadline = time.monotonic() + 5  # access lines are written together, a moment later
+    access: list[dict[str, Any]] = []
+    while not access and time.monotonic() < deadline:
+        lines = [json.loads(line) for line in server.log().splitlines() if line.startswith("{")]
+        access = [line for line in lines if line.get("request_id") == "trace-123"]
+        time.sleep(0.05)
     assert access and access[-1]["path"] == "/healthz" and access[-1]["status"] == 200
 
 

@@ -33,7 +33,7 @@ def jakarta_iso(moment: datetime) -> str:
 
 def jakarta_plain(moment: datetime) -> str:
     """`created_at` style: 2023-10-25 14:12:14 (Jakarta time, no offset)."""
-    return moment.astimezone(JAKARTA).strftime("%Y-%m-%d %H:%M:%S")
+    return moment.astimezone(JAKARTA).isoformat(" ", "seconds")[:19]  # strftime costs 3x
 
 
 def _customer(customer: CustomerIn) -> Customer:

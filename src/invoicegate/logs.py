@@ -121,6 +121,7 @@ class AccessLog:
         self._stream: Callable[[], TextIO] | None = None
         self._lines: list[bytes] = []
         self._flush_due = False
+        self._told = False  # that the stream failed: said once, not once per write
         atexit.register(self.flush)
 
     def write_to(self, stream: Callable[[], TextIO] | None) -> None:
@@ -159,8 +160,11 @@ class AccessLog:
                 stream.write(b"\n".join(lines).decode() + "\n")
                 stream.flush()
             except (OSError, ValueError):  # closed or broken: as logging does, never fail a request
-                if logging.raiseExceptions and sys.__stderr__ is not None:
-                    sys.__stderr__.write(f"--- access log: {len(lines)} lines not written ---\n")
+                if logging.raiseExceptions and sys.__stderr__ is not None and not self._told:
+                    self._told = True
+                    sys.__stderr__.write(
+                        "--- access log: its stream is closed; lines dropped ---\n"
+                    )
 
 
 access = AccessLog()
@@ -172,4 +176,5 @@ def configure(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    access.write_to(lambda: sys.stderr)  # whatever sys.stderr is then
+    stream = sys.stderr  # the stream the handler above writes to, as it is now
+    access.write_to(lambda: stream)

@@ -30,6 +30,7 @@ log = logging.getLogger("invoicegate.dispatch")
 # A failed commit or a full pool passes in seconds; nothing of the request was saved.
 RETRY_AFTER_SECONDS = "1"
 
+
 # Every method a route accepts from Starlette, so that a wrong one is answered here, in the
 # surface's envelope (any other, non-standard method gets the app's neutral 405).
 _HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")

@@ -191,6 +191,11 @@ def test_an_update_refuses_nul_in_every_text_field(tenant: Tenant) -> None:
         ("winpay", "GET", "/api/findByRef/%ED%A0%80", 404),  # a lone surrogate's bytes
         ("winpay", "GET", "/api/findByRef/" + "r" * 129, 404),
         ("winpay", "GET", "/api/find/%00", 404),
+        ("winpay", "GET", "/api/find/a%2Fb", 404),  # a decoded "/" still reaches Winpay
+        ("winpay", "GET", "/api/find/", 404),
+        ("winpay", "GET", "/api/findByRef/a%0Ab", 404),  # and so does a newline
+        ("paylink", "GET", f"{LIST}/a%2Fb", 404),
+        ("paylink_v2", "GET", "/api/getInvoice/a%2F%0Ab", 404),
         ("winpay", "PUT", "/api/update/%00", 404),
         ("winpay", "DELETE", "/api/delete/%00", 404),
         ("paylink", "GET", f"{LIST}?customerName=%00", 400),
@@ -214,6 +219,12 @@ def test_nul_in_paths_and_queries_is_a_4xx(
 
     assert answer.status_code == status, answer.text
     assert answer.headers["content-type"].endswith("json")
+    if dialect == "winpay":  # the dialect's own answer, not the app's neutral 404
+        assert answer.json()["responseCode"] == "4040300"
+    elif dialect == "paylink" and status == 404:
+        assert answer.json()["message"] in ("Invoice not found", "Merchant not found")
+    elif dialect == "paylink_v2":
+        assert answer.json()["title"] == "Not Found"
 
 
 def test_nul_in_the_cancel_body_and_the_auth_body(tenant: Tenant) -> None:

@@ -4,14 +4,18 @@ with every raise, holding every request's frames: ~13 KB per failing request, fo
 """
 
 import gc
+import logging
+import os
 import tracemalloc
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import httpx
 import pytest
 
+from invoicegate import logs
 from invoicegate.app import create_app
 from invoicegate.settings import Settings
 from tests.conftest import winpay_headers
@@ -26,6 +30,28 @@ Call = Callable[[httpx.AsyncClient], Any]
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
+
+
+@contextmanager
+def served_logging() -> Iterator[None]:
+    """Logging as `invoicegate serve` has it: JSON lines at INFO, written out and forgotten.
+
+    pytest's own log capture (its handlers join at the start of the test's call) keeps
+    every record to show on failure, and would be the one thing growing here once an
+    earlier test turned INFO on; inside this block only the served handler is left.
+    """
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    with open(os.devnull, "w") as sink:
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(logs.JsonFormatter())
+        root.handlers[:] = [handler]
+        root.setLevel(logging.INFO)
+        try:
+            yield
+        finally:
+            root.handlers[:] = handlers
+            root.setLevel(level)
 
 
 async def _failing_calls(client: httpx.AsyncClient, runtime: Any) -> dict[str, Call]:
@@ -52,28 +78,35 @@ async def _failing_calls(client: httpx.AsyncClient, runtime: Any) -> dict[str, C
     }
 
 
+async def _growth(client: httpx.AsyncClient, calls: dict[str, Call]) -> dict[str, int]:
+    """Bytes still allocated after REQUESTS more failures of each kind, past a warm-up."""
+    grew: dict[str, int] = {}
+    for kind, call in calls.items():
+        for _ in range(WARM_UP):
+            assert (await call(client)).status_code in (401, 404)
+        gc.collect()
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            for _ in range(REQUESTS):
+                assert (await call(client)).status_code in (401, 404)
+            gc.collect()
+            grew[kind] = tracemalloc.get_traced_memory()[0] - before
+        finally:
+            tracemalloc.stop()
+    return grew
+
+
 @pytest.mark.anyio
 async def test_memory_stays_flat_over_thousands_of_failing_requests(settings: Settings) -> None:
     app = create_app(settings)
     runtime = app.state.runtime
     transport = httpx.ASGITransport(app=app)
-    grew: dict[str, int] = {}
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
             calls = await _failing_calls(client, runtime)
-            for kind, call in calls.items():
-                for _ in range(WARM_UP):
-                    assert (await call(client)).status_code in (401, 404)
-                gc.collect()
-                tracemalloc.start()
-                try:
-                    before = tracemalloc.get_traced_memory()[0]
-                    for _ in range(REQUESTS):
-                        assert (await call(client)).status_code in (401, 404)
-                    gc.collect()
-                    grew[kind] = tracemalloc.get_traced_memory()[0] - before
-                finally:
-                    tracemalloc.stop()
+            with served_logging():
+                grew = await _growth(client, calls)
     finally:
         runtime.transactor.close()
 

@@ -142,7 +142,9 @@ def test_unknown_ids_and_refs_are_not_found(winpay: WinpayClient) -> None:
     expect_not_found(winpay.call("DELETE", "/api/deleteByRef/nope"))
 
 
-@pytest.mark.parametrize("ref", ["INV/2023/10/001", "a b", "50%", "x?y#z", "ref+1", "é"])
+@pytest.mark.parametrize(
+    "ref", ["INV/2023/10/001", "a b", "50%", "x?y#z", "ref+1", "é", "line\nbreak", "tab\t", "/"]
+)
 def test_refs_with_url_special_characters_are_reachable(winpay: WinpayClient, ref: str) -> None:
     """Any ref create accepts can be found and deleted by ref, percent-encoded in the path."""
     invoice_id = winpay.create(ref=ref)["id"]

@@ -45,11 +45,11 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     many, one = api.operation(MerchantNotFound), api.operation(InvoiceNotFound)
     return [
         edge.route(
-            "/api/merchants/{merchantId}/invoices",
+            "/api/merchants/{merchantId:text}/invoices",
             {"POST": many(api.create_invoice, "create"), "GET": many(api.list_invoices, "list")},
         ),
         edge.route(
-            "/api/merchants/{merchantId}/invoices/{invoiceId}",
+            "/api/merchants/{merchantId:text}/invoices/{invoiceId:text}",
             {
                 "GET": one(api.get_invoice, "get"),
                 "PUT": one(api.update_invoice, "update"),

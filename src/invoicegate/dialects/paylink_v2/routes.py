@@ -39,7 +39,9 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
     return [
         edge.route("/api/auth", {"POST": Operation(api.auth, "auth")}),
         edge.route("/api/addInvoice", {"POST": op(api.add_invoice, "addInvoice")}),
-        edge.route("/api/getInvoice/{transactionNo}", {"GET": op(api.get_invoice, "getInvoice")}),
+        edge.route(
+            "/api/getInvoice/{transactionNo:text}", {"GET": op(api.get_invoice, "getInvoice")}
+        ),
         edge.route("/api/cancelInvoice", {"POST": op(api.cancel_invoice, "cancelInvoice")}),
     ]
 

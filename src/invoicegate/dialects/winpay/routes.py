@@ -42,14 +42,14 @@ def routes(runtime: Runtime) -> list[BaseRoute]:
         wire_path=translate.wire_path,
     )
     op = api.operation
-    # `{ref:text}`: a ref may hold "/" (INV/2023/001); the server decodes %2F before routing,
-    # so a plain `{ref}` would leave such an invoice unreachable by ref.
+    # `{…:text}`: a ref may hold "/" (INV/2023/001) or any other character create took;
+    # the server decodes %2F before routing (web.AnyTextConvertor).
     return [
         edge.route("/api/create", {"POST": op(api.create_invoice, "create")}),
-        edge.route("/api/find/{id}", {"GET": op(api.find_invoice, "find")}),
+        edge.route("/api/find/{id:text}", {"GET": op(api.find_invoice, "find")}),
         edge.route("/api/findByRef/{ref:text}", {"GET": op(api.find_by_ref, "find")}),
-        edge.route("/api/update/{id}", {"PUT": op(api.update_invoice, "update")}),
-        edge.route("/api/delete/{id}", {"DELETE": op(api.delete_invoice, "delete")}),
+        edge.route("/api/update/{id:text}", {"PUT": op(api.update_invoice, "update")}),
+        edge.route("/api/delete/{id:text}", {"DELETE": op(api.delete_invoice, "delete")}),
         edge.route("/api/deleteByRef/{ref:text}", {"DELETE": op(api.delete_by_ref, "delete")}),
     ]
 

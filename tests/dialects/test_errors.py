@@ -168,7 +168,7 @@ def test_a_wrong_method_answers_405_in_the_routes_dialect(
     [
         ("GET", "/", 404),
         ("GET", "/api/nope", 404),
-        ("POST", "/api/merchants/x/invoices/y/z", 404),
+        ("POST", "/api/merchants/x", 404),
         ("GET", "/%00", 404),
         ("POST", "/healthz", 405),
     ],

@@ -13,12 +13,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from invoicegate import apidocs, logs
+from invoicegate.callbacks.worker import worker_for
 from invoicegate.checkout import routes as checkout
+from invoicegate.composition import build_runtime
 from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
-from invoicegate.runtime import Runtime
 from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
@@ -27,10 +28,13 @@ from invoicegate.unread_body import DrainUnreadBody
 from invoicegate.web import RequestContext, json_answer
 
 
-def create_app(settings: Settings, transactor: StoreTransactor | None = None) -> Starlette:
+def create_app(
+    settings: Settings, transactor: StoreTransactor | None = None, *, run_worker: bool = False
+) -> Starlette:
     """The app; the database opens when it starts (lifespan), not when it is built.
 
     `transactor` replaces the one the settings would open (tests inject faults with it).
+    With `run_worker`, the callback worker runs in the same process while the app does.
     """
     box = SecretBox(settings.resolve_secret_key())
     store = transactor or open_transactor(
@@ -39,7 +43,7 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
         pool_size=settings.db_pool_size,
         pool_timeout=settings.db_pool_timeout_seconds,
     )
-    runtime = Runtime.build(settings, store)
+    runtime = build_runtime(settings, store)
 
     async def healthz(request: Request) -> JSONResponse:
         """200 when the database answers and the writer commits; else 503 saying what fails."""
@@ -51,9 +55,14 @@ def create_app(settings: Settings, transactor: StoreTransactor | None = None) ->
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         purging = asyncio.create_task(purge_forever(runtime.idempotency))
+        worker = worker_for(runtime) if run_worker else None
+        running = asyncio.create_task(worker.run()) if worker else None
         try:
             yield
         finally:
+            if worker is not None and running is not None:
+                await worker.stop()
+                await running
             purging.cancel()
             with suppress(asyncio.CancelledError):
                 await purging

@@ -1,4 +1,5 @@
-"""The `invoicegate` command: serve, migrate, and operator commands for merchants and invoices."""
+"""The `invoicegate` command: serve, migrate, worker, and operator commands for merchants,
+invoices and callbacks."""
 
 import argparse
 import asyncio
@@ -10,10 +11,13 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from invoicegate import logs
+from invoicegate.callbacks import commands as callback_commands
+from invoicegate.composition import build_runtime
 from invoicegate.domain.errors import DomainError
 from invoicegate.domain.merchant import Credential
 from invoicegate.runtime import Runtime
-from invoicegate.settings import Settings
+from invoicegate.services.merchants import CALLBACK_DIALECTS
+from invoicegate.settings import Settings, SettingsError
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import open_transactor
@@ -26,7 +30,11 @@ DEMO_MERCHANT = "Demo merchant"
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     logs.configure(settings.log_level)
     settings.ensure_data_dir()
     try:
@@ -44,6 +52,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--demo", action="store_true", help="ensure a demo merchant, print it")
+    serve.add_argument(
+        "--no-worker", action="store_true", help="do not deliver callbacks in this process"
+    )
     serve.set_defaults(run=_serve)
 
     migrate = commands.add_parser("migrate", help="bring the database to the latest schema")
@@ -54,7 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     create = merchant.add_parser("create", help="create a merchant with its credentials")
     create.add_argument("--name", required=True)
-    create.add_argument("--callback-url", type=_callback_url)
+    create.add_argument(
+        "--callback-url",
+        type=_callback_url,
+        help="callbacks of the first Winpay key and the Paylink v2 webhook go here",
+    )
     create.add_argument("--json", action="store_true", help="print one JSON object")
     create.set_defaults(run=_merchant_create)
     add = merchant.add_parser("add-credential", help="add another Winpay key + secret")
@@ -62,6 +77,14 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--display-name", required=True, help="invoice display name")
     add.add_argument("--callback-url", type=_callback_url)
     add.set_defaults(run=_merchant_add_credential)
+    set_callback = merchant.add_parser(
+        "set-callback", help="change where one credential's callbacks go"
+    )
+    set_callback.add_argument("merchant_id")
+    set_callback.add_argument("--dialect", required=True, choices=CALLBACK_DIALECTS)
+    set_callback.add_argument("--credential", help="the Winpay key (default: the first one)")
+    set_callback.add_argument("url", type=_callback_url)
+    set_callback.set_defaults(run=_merchant_set_callback)
 
     apikey = commands.add_parser("apikey", help="native API keys").add_subparsers(
         required=True, metavar="ACTION"
@@ -92,6 +115,7 @@ def _parser() -> argparse.ArgumentParser:
     show = invoice.add_parser("show", help="print an invoice and its revisions as JSON")
     show.add_argument("invoice_id")
     show.set_defaults(run=_invoice_show)
+    callback_commands.register(commands, _with_runtime)
     return parser
 
 
@@ -118,7 +142,7 @@ def _with_runtime(settings: Settings, job: Callable[[Runtime], Coroutine[Any, An
 
     async def run_then_close() -> T:
         try:
-            return await job(Runtime.build(settings, transactor))
+            return await job(build_runtime(settings, transactor))
         finally:
             await transactor.aclose()
 
@@ -194,6 +218,26 @@ def _key_json(key: Credential) -> dict[str, Any]:
     }
 
 
+def _merchant_set_callback(settings: Settings, args: argparse.Namespace) -> int:
+    credential = _with_runtime(
+        settings,
+        lambda rt: rt.merchants.set_callback_url(
+            args.merchant_id, args.dialect, args.url, args.credential
+        ),
+    )
+    print(
+        json.dumps(
+            {
+                "merchant_id": credential.merchant_id,
+                "dialect": credential.dialect,
+                "credential": credential.public_id,
+                "callback_url": credential.callback_url,
+            }
+        )
+    )
+    return 0
+
+
 def _winpay_json(credential: Credential) -> dict[str, Any]:
     return {"key": credential.public_id, "secret": credential.secret}
 
@@ -266,7 +310,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     upgrade(settings.database_url)
     if args.demo:
         _print_demo(settings, _with_runtime(settings, _ensure_demo))
-    app = create_app(settings)
+    app = create_app(settings, run_worker=not args.no_worker)
     _tune_garbage_collector()
     uvicorn.run(
         app,

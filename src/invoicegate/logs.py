@@ -178,3 +178,6 @@ def configure(level: str = "INFO") -> None:
     root.setLevel(level)
     stream = sys.stderr  # the stream the handler above writes to, as it is now
     access.write_to(lambda: stream)
+    # httpx logs every request's URL at INFO; a callback URL may carry a merchant's token.
+    for chatty in ("httpx", "httpcore"):
+        logging.getLogger(chatty).setLevel(max(logging.WARNING, root.level))

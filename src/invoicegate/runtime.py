@@ -1,8 +1,12 @@
-"""What the HTTP surfaces share at run time: settings, the use cases, a clock."""
+"""What the HTTP surfaces, the CLI and the worker share at run time: settings, the use
+cases, a clock, and the callback formats (given by the composition root, composition.py)."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from invoicegate.services.callbacks import CallbackFormat, CallbackService
+from invoicegate.services.events import PublishingTransactor
 from invoicegate.services.idempotency import IdempotencyService
 from invoicegate.services.invoices import InvoiceService, utc_now
 from invoicegate.services.merchants import CredentialCache, MerchantService
@@ -14,25 +18,37 @@ from invoicegate.settings import Settings
 @dataclass
 class Runtime:
     settings: Settings
-    transactor: Transactor
+    transactor: PublishingTransactor  # every write publishes its events to the outbox
     invoices: InvoiceService
     payments: PaymentService
     merchants: MerchantService
     credentials: CredentialCache
     idempotency: IdempotencyService
+    callbacks: CallbackService
+    callback_formats: Mapping[str, CallbackFormat]
     clock: Clock = utc_now
 
     @classmethod
-    def build(cls, settings: Settings, transactor: Transactor, clock: Clock = utc_now) -> "Runtime":
+    def build(
+        cls,
+        settings: Settings,
+        transactor: Transactor,
+        formats: Mapping[str, CallbackFormat],
+        clock: Clock = utc_now,
+    ) -> "Runtime":
+        """The use cases over `transactor`, every write publishing to `formats` by dialect."""
+        publishing = PublishingTransactor(transactor, list(formats.values()))
         return cls(
             settings=settings,
-            transactor=transactor,
-            invoices=InvoiceService(transactor, clock),
-            payments=PaymentService(transactor, clock),
-            merchants=MerchantService(transactor, clock),
-            credentials=CredentialCache(transactor),
+            transactor=publishing,
+            invoices=InvoiceService(publishing, clock),
+            payments=PaymentService(publishing, clock),
+            merchants=MerchantService(publishing, clock),
+            credentials=CredentialCache(publishing),
+            callbacks=CallbackService(publishing, clock),
+            callback_formats=formats,
             idempotency=IdempotencyService(
-                transactor, clock, timedelta(seconds=settings.idempotency_ttl_seconds)
+                publishing, clock, timedelta(seconds=settings.idempotency_ttl_seconds)
             ),
             clock=clock,
         )

@@ -51,14 +51,22 @@ class Server:
         return self.log_path.read_text()
 
 
-def start_server(database_url: str, data_dir: Path, *extra: str) -> Server:
-    port = free_port()
+def start_server(
+    database_url: str,
+    data_dir: Path,
+    *extra: str,
+    env: dict[str, str] | None = None,
+    port: int | None = None,
+) -> Server:
+    """`invoicegate serve` on `port` (a free one by default), with `env` added to ours."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "INVOICEGATE_DATABASE_URL": database_url,
         "INVOICEGATE_DATA_DIR": str(data_dir),
         "INVOICEGATE_PUBLIC_URL": url,
+        **(env or {}),
     }
     log_path = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)

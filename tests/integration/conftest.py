@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from invoicegate.composition import build_runtime
 from invoicegate.dialects.winpay.schemas import RUPIAH
 from invoicegate.domain.invoice import Customer, Invoice, InvoiceTerms, ItemSpec
 from invoicegate.runtime import Runtime
@@ -12,6 +13,8 @@ from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.unit_of_work import open_transactor
+
+CALLBACK_URL = "https://merchant.test/callback"
 
 
 @pytest.fixture
@@ -39,8 +42,8 @@ def terms(reference: str = "ref-1", name: str = "Delina", qty: int = 1) -> Invoi
 @pytest.fixture
 async def world(settings: Settings) -> AsyncIterator[World]:
     transactor = open_transactor(settings.database_url, SecretBox(settings.resolve_secret_key()))
-    runtime = Runtime.build(settings, transactor)
-    onboarded = await runtime.merchants.create_merchant("Acme")
+    runtime = build_runtime(settings, transactor)
+    onboarded = await runtime.merchants.create_merchant("Acme", CALLBACK_URL)
     actor = Actor(onboarded.merchant.id, onboarded.winpay.id, "winpay")
     invoice = await runtime.invoices.create_invoice(actor, terms())
     try:

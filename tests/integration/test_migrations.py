@@ -17,5 +17,12 @@ def test_migrated_schema_matches_the_tables(database_url: str) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), metadata)
         tables = set(sa.inspect(conn).get_table_names())
     engine.dispose()
-    assert {"merchants", "credentials", "invoices", "invoice_revisions", "outbox"} <= tables
+    assert {
+        "merchants",
+        "credentials",
+        "invoices",
+        "invoice_revisions",
+        "callback_jobs",
+        "callback_attempts",
+    } <= tables
     assert diff == []

@@ -7,8 +7,8 @@ from invoicegate.domain.errors import DuplicateReference, InvoiceAlreadyPaid, In
 from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, ItemSpec
 from invoicegate.services.invoices import Actor
 from invoicegate.store.database import create_engine
-from invoicegate.store.tables import credentials, outbox
-from tests.integration.conftest import World, terms
+from invoicegate.store.tables import callback_jobs, credentials
+from tests.integration.conftest import CALLBACK_URL, World, terms
 
 pytestmark = pytest.mark.anyio
 
@@ -49,7 +49,7 @@ async def test_live_reference_is_unique_per_merchant_but_freed_by_cancel(world: 
     assert found.id == again.id
 
 
-async def test_payment_writes_revision_and_outbox_row_in_one_commit(world: World) -> None:
+async def test_payment_writes_revision_and_callback_job_in_one_commit(world: World) -> None:
     paid = await world.runtime.payments.pay_invoice(world.invoice.id, channel="BSI", fee=2500)
     assert paid.status is InvoiceStatus.PAID
     assert paid.payment is not None and paid.payment.nett == 260000 - 2500
@@ -61,9 +61,11 @@ async def test_payment_writes_revision_and_outbox_row_in_one_commit(world: World
     assert [r.action for r in revisions] == ["created", "paid"]
     engine = create_engine(world.runtime.settings.database_url)
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(outbox.c.topic, outbox.c.invoice_id)).all()
+        rows = conn.execute(
+            sa.select(callback_jobs.c.topic, callback_jobs.c.invoice_id, callback_jobs.c.url)
+        ).all()
     engine.dispose()
-    assert rows == [("invoice.paid", world.invoice.id)]
+    assert rows == [("invoice.paid", world.invoice.id, CALLBACK_URL)]
 
 
 async def test_another_merchants_invoice_is_not_found(world: World) -> None:

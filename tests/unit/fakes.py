@@ -5,15 +5,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
-from typing import Any, TypeVar
+from typing import TypeVar
 
+from invoicegate.domain.callbacks import (
+    CallbackJob,
+    CallbackState,
+    DeliveryAttempt,
+    NewCallbackJob,
+)
 from invoicegate.domain.errors import DuplicateReference, IdempotencyKeyTaken, StaleVersion
+from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.services.ports import (
     IdempotencyRecord,
     InvoiceFilter,
     InvoiceQuery,
+    JobQuery,
     PagePosition,
     StoredAnswer,
     UnitOfWork,
@@ -30,14 +38,6 @@ class InjectedFailure(Exception):
     """Raised by a fake operation a test asked to fail, to break a unit of work midway."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboxMessage:
-    topic: str
-    invoice_id: str
-    payload: dict[str, Any]
-    at: datetime
-
-
 @dataclass(slots=True)
 class State:
     """Everything the fake database holds; stored objects are immutable, containers are not."""
@@ -46,7 +46,7 @@ class State:
     revisions: dict[str, tuple[Revision, ...]] = field(default_factory=dict)
     merchants: dict[str, Merchant] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
-    outbox: tuple[OutboxMessage, ...] = ()
+    outbox: tuple[CallbackJob, ...] = ()
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
     def copy(self) -> State:
@@ -86,13 +86,14 @@ class FakeStore:
         return list(self.state.revisions.get(invoice_id, ()))
 
     @property
-    def outbox(self) -> list[OutboxMessage]:
+    def outbox(self) -> list[CallbackJob]:
         return list(self.state.outbox)
 
 
 class FakeInvoiceRepository:
     def __init__(self, store: FakeStore) -> None:
         self._store = store
+        self._events: list[InvoiceEvent] = []
 
     @property
     def _state(self) -> State:
@@ -126,7 +127,8 @@ class FakeInvoiceRepository:
         if any(i.checkout_slug == invoice.checkout_slug for i in self._state.invoices.values()):
             raise IntegrityViolation(f"checkout slug {invoice.checkout_slug} exists")
         self._check_live_reference(invoice)
-        self._state.invoices[invoice.id] = invoice
+        self._state.invoices[invoice.id] = replace(invoice, events=())  # events are not stored
+        self._events.extend(invoice.events)
 
     def save(self, invoice: Invoice) -> None:
         self._store.check("save")
@@ -142,7 +144,13 @@ class FakeInvoiceRepository:
             checkout_slug=stored.checkout_slug,
             callback_url=stored.callback_url,
             created_at=stored.created_at,
+            events=(),
         )
+        self._events.extend(invoice.events)
+
+    def collect_events(self) -> list[InvoiceEvent]:
+        events, self._events = self._events, []
+        return events
 
     def add_revision(self, revision: Revision) -> None:
         self._store.check("add_revision")
@@ -281,15 +289,56 @@ class FakeMerchantRepository:
         credential = self._state.credentials[credential_id]
         self._state.credentials[credential_id] = replace(credential, revoked_at=at)
 
+    def set_callback_url(self, credential_id: str, url: str | None) -> None:
+        credential = self._state.credentials[credential_id]
+        self._state.credentials[credential_id] = replace(credential, callback_url=url)
+
 
 class FakeOutbox:
+    """Adding and reading jobs; claiming and delivering are tested on the real store."""
+
     def __init__(self, store: FakeStore) -> None:
         self._store = store
 
-    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
-        self._store.check("enqueue")
-        message = OutboxMessage(topic, invoice_id, dict(payload), at)
-        self._store.state.outbox = (*self._store.state.outbox, message)
+    def add(self, job: NewCallbackJob, at: datetime) -> None:
+        self._store.check("add_job")
+        stored = CallbackJob(
+            id=len(self._store.state.outbox) + 1,
+            topic=job.topic,
+            invoice_id=job.invoice_id,
+            merchant_id=job.merchant_id,
+            dialect=job.dialect,
+            destination_id=job.destination_id,
+            url=job.url,
+            body=job.body,
+            state=CallbackState.PENDING,
+            attempts=0,
+            next_attempt_at=at,
+            created_at=at,
+        )
+        self._store.state.outbox = (*self._store.state.outbox, stored)
+
+    def get(self, job_id: int) -> CallbackJob | None:
+        return next((j for j in self._store.state.outbox if j.id == job_id), None)
+
+    def jobs(self, query: JobQuery) -> list[CallbackJob]:
+        matching = [
+            j
+            for j in reversed(self._store.state.outbox)
+            if query.invoice_id in (None, j.invoice_id) and query.state in (None, j.state)
+        ]
+        return matching[: query.limit]
+
+    def attempts(self, job_id: int) -> list[DeliveryAttempt]:
+        return []
+
+    def redeliver(self, job_id: int, at: datetime) -> None:
+        self._store.state.outbox = tuple(
+            replace(j, state=CallbackState.PENDING, attempts=0, next_attempt_at=at)
+            if j.id == job_id and j.state is not CallbackState.PENDING
+            else j
+            for j in self._store.state.outbox
+        )
 
 
 class FakeIdempotencyRecords:

@@ -7,6 +7,7 @@ from typing import Any
 import anyio
 import pytest
 
+from invoicegate.domain.callbacks import NewCallbackJob
 from invoicegate.domain.errors import DuplicateReference, StaleVersion
 from invoicegate.domain.invoice import (
     Customer,
@@ -107,7 +108,7 @@ def test_work_that_raises_leaves_no_trace(tx: FakeTransactor) -> None:
 
     def half_done(uow: UnitOfWork) -> None:
         uow.invoices.add(invoice("i1"))
-        uow.outbox.enqueue("t", "i1", {}, T0)
+        uow.outbox.add(job("i1", "{}"), T0)
         uow.merchants.add_merchant(Merchant("m3", "Three", T0))
         raise RuntimeError("crash")
 
@@ -124,9 +125,13 @@ def test_work_that_raises_leaves_no_trace(tx: FakeTransactor) -> None:
 def test_work_that_returns_is_kept(tx: FakeTransactor) -> None:
     def work(uow: UnitOfWork) -> Any:
         uow.invoices.add(invoice("i1"))
-        uow.outbox.enqueue("t", "i1", {"k": 1}, T0)
+        uow.outbox.add(job("i1", '{"k": 1}'), T0)
         return uow.invoices.get("i1")
 
     kept = anyio.run(tx.write, work)
     assert kept == tx.store.invoice("i1")
-    assert [m.payload for m in tx.store.outbox] == [{"k": 1}]
+    assert [m.body for m in tx.store.outbox] == ['{"k": 1}']
+
+
+def job(invoice_id: str, body: str) -> NewCallbackJob:
+    return NewCallbackJob("t", invoice_id, "m1", "winpay", None, "http://x.test/", body)

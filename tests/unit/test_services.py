@@ -1,13 +1,16 @@
 """Invoice, payment and merchant use cases over the in-memory fakes, one unit of work each."""
 
 import itertools
+import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from invoicegate.composition import callback_formats
 from invoicegate.domain.errors import (
     DuplicateReference,
     InvalidInput,
@@ -27,6 +30,7 @@ from invoicegate.domain.invoice import (
     ItemSpec,
 )
 from invoicegate.domain.money import Currency
+from invoicegate.services.events import PublishingTransactor
 from invoicegate.services.invoices import Actor, InvoiceService
 from invoicegate.services.merchants import (
     NATIVE,
@@ -38,13 +42,16 @@ from invoicegate.services.merchants import (
     hash_secret,
     secret_matches,
 )
-from invoicegate.services.payments import PAYMENT_TOPIC, PaymentService
+from invoicegate.services.payments import PaymentService
 from invoicegate.services.ports import InvoiceQuery
+from invoicegate.settings import Settings
 from tests.unit.fakes import FakeStore, FakeTransactor, InjectedFailure, State
 
 pytestmark = pytest.mark.anyio
 
 T0 = datetime(2025, 1, 1, 9, 0, tzinfo=UTC)
+SETTINGS = Settings(database_url="-", public_url="https://pay.test", data_dir=Path("-"))
+CALLBACK_URL = "https://merchant.test/callbacks"
 IDR = Currency.of("IDR")
 
 
@@ -69,14 +76,16 @@ class World:
 
     def __init__(self) -> None:
         self.clock = Clock()
-        self.tx = FakeTransactor()
-        self.store: FakeStore = self.tx.store
+        self.fake = FakeTransactor()
+        self.store: FakeStore = self.fake.store
+        # Every gateway's callback format subscribes, as at the composition root.
+        self.tx = PublishingTransactor(self.fake, list(callback_formats(SETTINGS).values()))
         self.invoices = InvoiceService(self.tx, self.clock)
         self.payments = PaymentService(self.tx, self.clock)
         self.merchants = MerchantService(self.tx, self.clock)
 
     async def onboard(self, name: str) -> Actor:
-        onboarded = await self.merchants.create_merchant(name)
+        onboarded = await self.merchants.create_merchant(name, CALLBACK_URL)
         return Actor(onboarded.merchant.id, onboarded.winpay.id, WINPAY)
 
     async def create(self, actor: Actor, reference: str = "INV-1", **overrides: object) -> Invoice:
@@ -355,11 +364,12 @@ async def test_pay_writes_a_paid_revision_and_one_callback(world: World, alice: 
     assert (paid.payment.amount, paid.payment.fee, paid.payment.channel) == (60_000, 1_000, "QRIS")
     assert paid.payment.paid_at == T0 + timedelta(minutes=3)
     assert actions(world, invoice.id) == [(1, "created"), (2, "paid")]
-    [message] = world.store.outbox
-    assert message.topic == PAYMENT_TOPIC == "invoice.paid"
-    assert message.invoice_id == invoice.id
-    assert message.payload == {"payment_id": paid.payment.id}
-    assert message.at == T0 + timedelta(minutes=3)
+    [job] = world.store.outbox
+    assert (job.topic, job.dialect, job.url) == ("invoice.paid", WINPAY, CALLBACK_URL)
+    assert (job.invoice_id, job.merchant_id) == (invoice.id, alice.merchant_id)
+    assert job.destination_id == alice.credential_id
+    assert json.loads(job.body)["uuid"] == paid.payment.id
+    assert job.next_attempt_at == T0 + timedelta(minutes=3)
 
 
 @pytest.mark.parametrize("fee", [-1_000, 60_001, 10**9])
@@ -466,7 +476,7 @@ async def test_a_payment_whose_callback_cannot_be_queued_is_not_paid(
     world: World, alice: Actor
 ) -> None:
     invoice = await world.create(alice)
-    world.store.fail_on("enqueue")
+    world.store.fail_on("add_job")
     with pytest.raises(InjectedFailure):
         await world.payments.pay_invoice(invoice.id)
     assert world.store.invoice(invoice.id) == invoice
@@ -517,7 +527,7 @@ async def test_onboarding_issues_one_credential_per_dialect(world: World) -> Non
     onboarded = await world.merchants.create_merchant("Shop", "https://shop.example/cb")
     merchant_id = onboarded.merchant.id
     assert world.store.state.merchants == {merchant_id: onboarded.merchant}
-    stored = world.tx.run(lambda uow: uow.merchants.credentials_of(merchant_id))
+    stored = world.fake.run(lambda uow: uow.merchants.credentials_of(merchant_id))
     assert {c.dialect for c in stored} == {WINPAY, PAYLINK, PAYLINK_V2, NATIVE}
     gateways = [c for c in stored if c.dialect != NATIVE]
     assert all(c.callback_url == "https://shop.example/cb" for c in gateways)
@@ -566,7 +576,7 @@ async def test_onboarding_that_fails_midway_leaves_no_merchant(world: World) -> 
 
 async def test_credential_cache_reads_once_within_its_ttl(world: World, alice: Actor) -> None:
     cache = CredentialCache(world.tx, ttl_seconds=60)
-    stored = world.tx.run(lambda uow: uow.merchants.credentials_of(alice.merchant_id))
+    stored = world.fake.run(lambda uow: uow.merchants.credentials_of(alice.merchant_id))
     winpay = next(c for c in stored if c.dialect == WINPAY)
     reads = world.store.commits
     assert await cache.get(WINPAY, winpay.public_id) == winpay

@@ -70,3 +70,11 @@ class IdempotencyRequestInProgress(DomainError):
 
 class IdempotencyKeyTaken(DomainError):
     """A concurrent request claimed the same idempotency key first (retried, never shown)."""
+
+
+class CallbackJobNotFound(DomainError):
+    """No callback job with this id."""
+
+
+class CallbackJobPending(DomainError):
+    """The job is still being delivered; only a delivered or failed one can be redelivered."""

@@ -14,6 +14,7 @@ from invoicegate.domain.errors import (
     InvoiceCancelled,
     InvoiceExpired,
 )
+from invoicegate.domain.events import InvoiceEvent, InvoicePaid
 from invoicegate.domain.money import MAX_MINOR_UNITS, Currency
 
 T = TypeVar("T")
@@ -159,6 +160,9 @@ class Invoice:
     created_at: datetime
     updated_at: datetime
     payment: Payment | None = None
+    # What the change that made this version recorded (domain/events.py); never stored,
+    # and not part of an invoice's identity or equality.
+    events: tuple[InvoiceEvent, ...] = field(default=(), compare=False, repr=False)
 
     @property
     def total(self) -> int:
@@ -210,6 +214,7 @@ class Invoice:
             due_date=None if "due_date" in cleared else _pick(changes.due_date, self.due_date),
             version=self.version + 1,
             updated_at=now,
+            events=(),
         )
         check_total(next_invoice.items)
         return next_invoice
@@ -217,7 +222,11 @@ class Invoice:
     def cancelled(self, now: datetime) -> Invoice:
         self.ensure_changeable()
         return replace(
-            self, status=InvoiceStatus.CANCELLED, version=self.version + 1, updated_at=now
+            self,
+            status=InvoiceStatus.CANCELLED,
+            version=self.version + 1,
+            updated_at=now,
+            events=(),
         )
 
     def paid(self, payment: Payment, now: datetime) -> Invoice:
@@ -226,13 +235,15 @@ class Invoice:
             raise InvoiceExpired
         if not 0 <= payment.fee <= payment.amount:
             raise InvalidInput([("fee", "must be from 0 to the paid amount")])
-        return replace(
+        paid = replace(
             self,
             status=InvoiceStatus.PAID,
             payment=payment,
             version=self.version + 1,
             updated_at=now,
+            events=(),
         )
+        return replace(paid, events=(InvoicePaid(paid, now),))
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready picture of the invoice, kept in revisions as before/after."""

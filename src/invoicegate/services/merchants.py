@@ -5,12 +5,12 @@ import hashlib
 import hmac
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from cachetools import TTLCache
 
-from invoicegate.domain.errors import CredentialNotFound, MerchantNotFound
+from invoicegate.domain.errors import CredentialNotFound, InvalidInput, MerchantNotFound
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.services import ids
 from invoicegate.services.invoices import utc_now
@@ -21,6 +21,10 @@ PAYLINK = "paylink"
 PAYLINK_V2 = "paylink_v2"
 NATIVE = "native"
 API_KEY_PREFIX = "igk_live_"  # recognisable when leaked (secret scanners, logs, reviews)
+
+# Dialects whose callbacks go to a URL kept on the credential (the merchant invoices API
+# takes its callbackUrl with each invoice instead).
+CALLBACK_DIALECTS = (WINPAY, PAYLINK_V2)
 
 
 def hash_secret(secret: str) -> str:
@@ -126,6 +130,28 @@ class MerchantService:
             revoked = uow.merchants.get_credential(key.id)
             assert revoked is not None
             return revoked
+
+        return await self._tx.write(work)
+
+    async def set_callback_url(
+        self, merchant_id: str, dialect: str, url: str, credential_key: str | None = None
+    ) -> Credential:
+        """Point one credential's callbacks at `url`: the Winpay credential with this key
+        (default: the merchant's first), or the merchant's Paylink v2 webhook. The caller
+        checks the URL (the edge's one URL rule)."""
+        if dialect not in CALLBACK_DIALECTS:
+            raise InvalidInput([("dialect", f"must be one of {', '.join(CALLBACK_DIALECTS)}")])
+
+        def work(uow: UnitOfWork) -> Credential:
+            if uow.merchants.get_merchant(merchant_id) is None:
+                raise MerchantNotFound
+            owned = [c for c in uow.merchants.credentials_of(merchant_id) if c.dialect == dialect]
+            if credential_key is not None:
+                owned = [c for c in owned if c.public_id == credential_key]
+            if not owned:
+                raise InvalidInput([("credential", f"the merchant has no such {dialect} key")])
+            uow.merchants.set_callback_url(owned[0].id, url)
+            return replace(owned[0], callback_url=url)
 
         return await self._tx.write(work)
 

@@ -1,4 +1,8 @@
-"""Payment use cases: marking an invoice paid, with its revision and callback in one commit."""
+"""Payment use cases: marking an invoice paid, with its revision in one commit.
+
+The paid invoice records an InvoicePaid event; the unit of work turns it into the
+merchant's callback jobs in the same commit (services/events.py).
+"""
 
 from datetime import datetime
 
@@ -9,8 +13,6 @@ from invoicegate.services import ids
 from invoicegate.services.invoices import Actor, check_version, utc_now
 from invoicegate.services.payment_codes import payment_code
 from invoicegate.services.ports import Clock, Transactor, UnitOfWork
-
-PAYMENT_TOPIC = "invoice.paid"
 
 
 class PaymentService:
@@ -106,5 +108,4 @@ def _pay(
     uow.invoices.add_revision(
         Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now)
     )
-    uow.outbox.enqueue(PAYMENT_TOPIC, paid.id, {"payment_id": payment.id}, now)
     return paid

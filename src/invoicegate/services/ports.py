@@ -3,8 +3,16 @@
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
+from invoicegate.domain.callbacks import (
+    AttemptResult,
+    CallbackJob,
+    CallbackState,
+    DeliveryAttempt,
+    NewCallbackJob,
+)
+from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
 
@@ -88,6 +96,9 @@ class InvoiceRepository(Protocol):
         the pages never repeats or skips an invoice that existed when it began.
         """
 
+    def collect_events(self) -> list[InvoiceEvent]:
+        """The events of every invoice added or saved in this unit of work, each once."""
+
 
 class MerchantRepository(Protocol):
     def add_merchant(self, merchant: Merchant) -> None: ...
@@ -105,6 +116,17 @@ class MerchantRepository(Protocol):
     def get_credential(self, credential_id: str) -> Credential | None: ...
 
     def revoke_credential(self, credential_id: str, at: datetime) -> None: ...
+
+    def set_callback_url(self, credential_id: str, url: str | None) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobQuery:
+    """Which callback jobs to list, newest first; filters left as None match all."""
+
+    invoice_id: str | None = None
+    state: CallbackState | None = None
+    limit: int = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,8 +174,48 @@ class IdempotencyRecords(Protocol):
 
 
 class Outbox(Protocol):
-    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
-        """Queue a message for delivery, in the same transaction as the change it reports."""
+    """Callback jobs: written with the change they report, then claimed and delivered."""
+
+    def add(self, job: NewCallbackJob, at: datetime) -> None:
+        """Queue a job, due now, in the same transaction as the change it reports."""
+
+    def has_due(self, now: datetime) -> bool:
+        """Whether some pending job is due and not leased to a live worker."""
+
+    def claim(
+        self, now: datetime, lease_until: datetime, token: str, limit: int
+    ) -> list[CallbackJob]:
+        """Lease up to `limit` due jobs to `token`, counting and logging an attempt of each.
+
+        A job leased to another worker is skipped, not waited for; one whose lease has run
+        out (its worker died) is due again.
+        """
+
+    def finish(
+        self,
+        job: CallbackJob,
+        result: AttemptResult,
+        at: datetime,
+        retry_at: datetime | None,
+    ) -> bool:
+        """Log the attempt's result; settle the job (delivered, retry at `retry_at`, failed).
+
+        False when the job's lease was lost meanwhile: the result is logged, the job is not
+        touched (another worker owns it now).
+        """
+
+    def release(self, job: CallbackJob, at: datetime) -> None:
+        """Give a leased job back, due at once (a worker stopping mid-delivery)."""
+
+    def get(self, job_id: int) -> CallbackJob | None: ...
+
+    def jobs(self, query: JobQuery) -> list[CallbackJob]: ...
+
+    def attempts(self, job_id: int) -> list[DeliveryAttempt]:
+        """Every attempt of the job, oldest first."""
+
+    def redeliver(self, job_id: int, at: datetime) -> None:
+        """Start a fresh round for the job: pending, due at `at`, no attempts counted."""
 
 
 class UnitOfWork(Protocol):

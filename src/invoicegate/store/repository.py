@@ -9,6 +9,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 
 from invoicegate.domain.errors import DuplicateReference, StaleVersion
+from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import (
     Customer,
     Invoice,
@@ -22,7 +23,7 @@ from invoicegate.domain.money import Currency
 from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.statements import HotStatement, HotStatements
-from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants, outbox
+from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants
 
 _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
 
@@ -60,7 +61,6 @@ _REVISIONS = (
     .where(invoice_revisions.c.invoice_id == sa.bindparam("p_id"))
     .order_by(invoice_revisions.c.version)
 )
-_INSERT_OUTBOX = sa.insert(outbox)
 _SAVED_COLUMNS = (
     "reference customer_name customer_email customer_phone items currency total back_url "
     "expires_at due_date status version payment updated_at"
@@ -85,6 +85,7 @@ class SqlInvoiceRepository:
     def __init__(self, conn: sa.Connection) -> None:
         self._conn = conn
         self._hot = _HOT.of(conn.dialect)
+        self._events: list[InvoiceEvent] = []  # recorded by the invoices this unit stored
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         hot = self._hot["by_id_locked" if for_update else "by_id"]
@@ -116,6 +117,7 @@ class SqlInvoiceRepository:
         values["created_at"] = invoice.created_at
         values["callback_url"] = invoice.callback_url
         self._write(_INSERT_INVOICE, values)
+        self._events.extend(invoice.events)
 
     def save(self, invoice: Invoice) -> None:
         values = _invoice_to_row(invoice)
@@ -129,6 +131,11 @@ class SqlInvoiceRepository:
         if cursor.rowcount != 1:
             current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice.id}).scalar()
             raise StaleVersion(current or 0)
+        self._events.extend(invoice.events)
+
+    def collect_events(self) -> list[InvoiceEvent]:
+        events, self._events = self._events, []
+        return events
 
     def add_revision(self, revision: Revision) -> None:
         values = {
@@ -319,6 +326,11 @@ class SqlMerchantRepository:
             sa.update(credentials).where(credentials.c.id == credential_id).values(revoked_at=at)
         )
 
+    def set_callback_url(self, credential_id: str, url: str | None) -> None:
+        self._conn.execute(
+            sa.update(credentials).where(credentials.c.id == credential_id).values(callback_url=url)
+        )
+
     def _credential_from_row(self, row: sa.RowMapping) -> Credential:
         sealed = row["secret_encrypted"]
         return Credential(
@@ -332,22 +344,6 @@ class SqlMerchantRepository:
             callback_url=row["callback_url"],
             created_at=row["created_at"],
             revoked_at=row["revoked_at"],
-        )
-
-
-class SqlOutbox:
-    def __init__(self, conn: sa.Connection) -> None:
-        self._conn = conn
-
-    def enqueue(self, topic: str, invoice_id: str, payload: dict[str, Any], at: datetime) -> None:
-        self._conn.execute(
-            sa.insert(outbox).values(
-                topic=topic,
-                invoice_id=invoice_id,
-                payload=payload,
-                created_at=at,
-                next_attempt_at=at,
-            )
         )
 
 

@@ -108,18 +108,46 @@ invoice_revisions = sa.Table(
     sa.UniqueConstraint("invoice_id", "version", name="uq_revisions_invoice_version"),
 )
 
-outbox = sa.Table(
-    "outbox",
+# The outbox: one row per message to one destination, written in the transaction of the
+# change it reports, then leased by a worker while it delivers (services/events.py).
+callback_jobs = sa.Table(
+    "callback_jobs",
     metadata,
     sa.Column("id", BigId, primary_key=True, autoincrement=True),
     sa.Column("topic", sa.String(50), nullable=False),
     sa.Column("invoice_id", sa.String(36), nullable=False),
-    sa.Column("payload", sa.JSON(), nullable=False),
-    sa.Column("created_at", UtcDateTime(), nullable=False),
-    sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"),
+    sa.Column("merchant_id", sa.String(36), nullable=False),
+    sa.Column("dialect", sa.String(20), nullable=False),
+    sa.Column("destination_id", sa.String(36)),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
     sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_token", sa.String(32)),
+    sa.Column("lease_until", UtcDateTime()),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("delivered_at", UtcDateTime()),
-    sa.Index("ix_outbox_pending", "delivered_at", "next_attempt_at"),
+    sa.Index("ix_callback_jobs_due", "state", "next_attempt_at"),
+    sa.Index("ix_callback_jobs_invoice", "invoice_id"),
+)
+
+# The delivery log: every attempt, written when it starts (so one cut off by a dying
+# worker still shows) and completed with its result.
+callback_attempts = sa.Table(
+    "callback_attempts",
+    metadata,
+    sa.Column("id", BigId, primary_key=True, autoincrement=True),
+    sa.Column("job_id", BigId, sa.ForeignKey("callback_jobs.id"), nullable=False),
+    sa.Column("lease_token", sa.String(32), nullable=False),
+    sa.Column("started_at", UtcDateTime(), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("finished_at", UtcDateTime()),
+    sa.Column("status", sa.Integer()),
+    sa.Column("answer", sa.Text()),
+    sa.Column("latency_ms", sa.Float()),
+    sa.Column("error", sa.Text()),
+    sa.Index("ix_callback_attempts_job", "job_id", "lease_token"),
 )
 
 # Idempotency keys of the native API: the first answer per (credential, key), kept a day.

@@ -22,7 +22,8 @@ from sqlalchemy.pool import QueuePool
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
 from invoicegate.store.database import create_engine, is_sqlite
 from invoicegate.store.idempotency import SqlIdempotencyRecords
-from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository, SqlOutbox
+from invoicegate.store.outbox import SqlOutbox
+from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository
 from invoicegate.store.secrets import SecretBox
 
 T = TypeVar("T")
@@ -247,7 +248,6 @@ class GroupCommitTransactor:
 
     async def _run_units(self, conn: sa.Connection, batch: list[Pending]) -> list[Outcome]:
         """Each unit of work in its own savepoint; the event loop gets a turn every SLICE."""
-        uow = SqlUnitOfWork(conn, self._box)
         # Savepoints straight on the driver connection: SQLAlchemy's begin_nested()
         # costs more Python than the statements it wraps, once per unit of work.
         driver = conn.connection.driver_connection
@@ -260,7 +260,8 @@ class GroupCommitTransactor:
                 continue  # its caller left before it started: it never happens
             driver.execute("SAVEPOINT unit")
             try:
-                result = work(uow)
+                # A unit of work of its own: what it records dies with its savepoint.
+                result = work(SqlUnitOfWork(conn, self._box))
             except Exception as error:
                 driver.execute("ROLLBACK TO SAVEPOINT unit")
                 driver.execute("RELEASE SAVEPOINT unit")

@@ -43,6 +43,9 @@ TABLE = ErrorTable(
         StoreUnavailable: ErrorAnswer(
             503, "", "Service temporarily unavailable; nothing was saved. Try again."
         ),
+        # Callback jobs are the operator's (CLI); no request of this dialect names one.
+        core.CallbackJobNotFound: ErrorAnswer(404, "", "Callback not found"),
+        core.CallbackJobPending: ErrorAnswer(409, "", "Callback is still being delivered."),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "", "Request refused"),
     },

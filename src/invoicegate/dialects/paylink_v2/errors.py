@@ -51,6 +51,9 @@ TABLE = ErrorTable(
         StoreUnavailable: ErrorAnswer(
             503, "Service Unavailable", "Nothing was saved; try again shortly."
         ),
+        # Callback jobs are the operator's (CLI); no request of this dialect names one.
+        core.CallbackJobNotFound: ErrorAnswer(404, "Not Found", "Callback not found."),
+        core.CallbackJobPending: ErrorAnswer(409, "Conflict", "Callback is still being delivered."),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "Bad Request", "Request refused."),
     },

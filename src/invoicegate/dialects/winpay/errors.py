@@ -50,6 +50,9 @@ TABLE = ErrorTable(
         core.IdempotencyKeyTaken: IDEMPOTENCY_CONFLICT,
         # The database could not take the change (failed commit, full pool): nothing saved.
         StoreUnavailable: ErrorAnswer(503, "5030300", "Service Unavailable"),
+        # Callback jobs are the operator's (CLI); no request of this dialect names one.
+        core.CallbackJobNotFound: ErrorAnswer(404, "4040301", "Callback not found"),
+        core.CallbackJobPending: ErrorAnswer(409, "4090302", "Callback is still being delivered"),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "4000300", "Request refused"),
     },

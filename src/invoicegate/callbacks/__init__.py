@@ -1,0 +1,1 @@
+"""Callback delivery: the worker that drains the outbox to merchants' URLs, safely."""

@@ -1,0 +1,75 @@
+"""Publishing domain events: the unit of work turns them into outbox rows before it commits.
+
+Use cases never write outbox rows themselves. A change records events on the invoice it
+returns (domain/events.py); after the use case's work, still inside its transaction, every
+event goes to every subscriber, and the callback jobs they format are added to the outbox.
+So a job exists exactly when the change it reports was committed.
+"""
+
+from collections.abc import Callable, Sequence
+from typing import Protocol, TypeVar
+
+from invoicegate.domain.callbacks import NewCallbackJob
+from invoicegate.domain.events import InvoiceEvent
+from invoicegate.domain.merchant import Credential
+from invoicegate.services.ports import Transactor, UnitOfWork
+
+T = TypeVar("T")
+
+
+class Subscriber(Protocol):
+    def jobs_for(
+        self, event: InvoiceEvent, origin: Credential | None, uow: UnitOfWork
+    ) -> list[NewCallbackJob]:
+        """The jobs this event needs, one per destination; `origin` is the credential the
+        invoice was created with (None for an operator's invoice)."""
+
+
+def publish(uow: UnitOfWork, subscribers: Sequence[Subscriber]) -> int:
+    """Add the jobs for every event recorded in this unit of work; how many were added."""
+    added = 0
+    for event in uow.invoices.collect_events():
+        credential_id = event.invoice.credential_id
+        origin = uow.merchants.get_credential(credential_id) if credential_id else None
+        for subscriber in subscribers:
+            for job in subscriber.jobs_for(event, origin, uow):
+                uow.outbox.add(job, event.at)
+                added += 1
+    return added
+
+
+class PublishingTransactor:
+    """A transactor whose every write publishes the events its changes recorded.
+
+    Listeners (an in-process worker) hear after the commit that jobs were queued, so they
+    need not wait for their next poll.
+    """
+
+    def __init__(self, inner: Transactor, subscribers: Sequence[Subscriber]) -> None:
+        self.inner = inner
+        self._subscribers = subscribers
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_jobs_queued(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        queued = 0
+
+        def unit(uow: UnitOfWork) -> T:
+            nonlocal queued
+            result = work(uow)
+            queued = publish(uow, self._subscribers)
+            return result
+
+        result = await self.inner.write(unit)
+        if queued:
+            for listener in self._listeners:
+                listener()
+        return result
+
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self.inner.read(work)
+
+    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self.inner.lookup(work)

@@ -73,3 +73,9 @@ class PublishingTransactor:
 
     async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self.inner.lookup(work)
+
+    def close(self) -> None:
+        """Close the inner transactor's connections, if it holds any (fakes do not)."""
+        close = getattr(self.inner, "close", None)
+        if close is not None:
+            close()

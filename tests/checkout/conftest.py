@@ -113,7 +113,8 @@ class Shop:
 async def shop(settings: Settings) -> AsyncIterator[Shop]:
     app = create_app(settings)
     runtime: Runtime = app.state.runtime
-    merchant = await runtime.merchants.create_merchant("Toko Delina")
+    # With a callback URL, so a payment queues the Winpay callback (no worker delivers it).
+    merchant = await runtime.merchants.create_merchant("Toko Delina", "https://toko.test/callback")
     transport = httpx.ASGITransport(app=app)
     try:
         async with httpx.AsyncClient(transport=transport, base_url=PUBLIC_URL) as http:

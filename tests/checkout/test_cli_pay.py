@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from invoicegate import cli
+from invoicegate.composition import build_runtime
 from invoicegate.domain.invoice import Customer, Invoice, InvoiceTerms, ItemSpec
 from invoicegate.domain.money import Currency
-from invoicegate.runtime import Runtime
 from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
@@ -22,7 +22,7 @@ def make_invoice(settings: Settings, currency: str, price: int) -> Invoice:
             settings.database_url, SecretBox(settings.resolve_secret_key())
         )
         try:
-            runtime = Runtime.build(settings, transactor)
+            runtime = build_runtime(settings, transactor)
             onboarded = await runtime.merchants.create_merchant("Acme")
             actor = Actor(onboarded.merchant.id, onboarded.winpay.id, "winpay")
             terms = InvoiceTerms(

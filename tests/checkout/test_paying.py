@@ -12,7 +12,7 @@ from invoicegate.checkout.csrf import COOKIE, CsrfTokens
 from invoicegate.domain.invoice import Customer, InvoiceTerms, ItemSpec
 from invoicegate.domain.money import Currency
 from invoicegate.services.invoices import Actor
-from invoicegate.store.tables import outbox
+from invoicegate.store.tables import callback_jobs as jobs
 from tests.checkout.conftest import Shop, form_fields
 from tests.dialects.winpay.conftest import seed_body
 
@@ -43,7 +43,7 @@ def callback_jobs(shop: Shop, invoice_id: str) -> int:
     engine = sa.create_engine(shop.runtime.settings.database_url)
     try:
         with engine.connect() as conn:
-            query = sa.select(sa.func.count()).where(outbox.c.invoice_id == invoice_id)
+            query = sa.select(sa.func.count()).where(jobs.c.invoice_id == invoice_id)
             return int(conn.execute(query).scalar_one())
     finally:
         engine.dispose()

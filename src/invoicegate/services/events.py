@@ -74,8 +74,15 @@ class PublishingTransactor:
     async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self.inner.lookup(work)
 
+    # The store's transactors hold connections; fakes do not, hence the lookups.
     def close(self) -> None:
-        """Close the inner transactor's connections, if it holds any (fakes do not)."""
+        """Close the inner transactor (code with no write in flight)."""
         close = getattr(self.inner, "close", None)
         if close is not None:
             close()
+
+    async def aclose(self) -> None:
+        """Shut the inner transactor down, answering every write still waiting."""
+        aclose = getattr(self.inner, "aclose", None)
+        if aclose is not None:
+            await aclose()

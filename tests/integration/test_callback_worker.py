@@ -269,6 +269,19 @@ async def test_a_slow_merchant_does_not_delay_another(settings: Settings) -> Non
         assert (await world.jobs())[-1].state is CallbackState.DELIVERED
 
 
+async def test_a_payment_in_the_same_process_wakes_the_idle_worker(settings: Settings) -> None:
+    async with deliveries(settings, callback_poll_seconds=60) as world:
+        running = asyncio.create_task(world.worker.run())
+        await asyncio.sleep(0.2)  # idle: its next look for due jobs is a minute away
+        await world.paid_invoice()
+        paid = time.monotonic()
+        while not world.merchant.received:
+            assert time.monotonic() - paid < 2, "the worker waited for its poll"
+            await asyncio.sleep(0.01)
+        await world.worker.stop()
+        await running
+
+
 async def test_a_job_leased_to_a_dead_worker_is_delivered_after_the_lease(
     settings: Settings,
 ) -> None:

@@ -4,6 +4,7 @@ PostgreSQL tests run whenever a server answers, and must run when CI=true: there
 server fails the run instead of skipping it.
 """
 
+import logging
 import os
 import uuid
 from collections.abc import Iterator
@@ -15,6 +16,19 @@ import pytest
 
 from invoicegate.settings import Settings
 from invoicegate.store.migrate import upgrade
+
+
+@pytest.fixture(autouse=True)
+def _logging_restored() -> Iterator[None]:
+    """A test that runs `cli.main` in-process configures logging onto the stderr pytest
+    captured for that test; left in place, every later log line fails to write and prints
+    a traceback instead, which later tests (the memory one) see as growth."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:] = handlers
+    root.setLevel(level)
+
 
 PG_ADMIN_URL = os.environ.get("INVOICEGATE_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 

@@ -141,6 +141,13 @@ def test_winpay_callback_is_acknowledged_at_once(
         assert attempt["url"] == f"{listener.url}/winpay"
         time.sleep(0.5)
         assert len(listener.requests()) == 1  # acknowledged: never sent again
+
+        again = cli_json(server, "callbacks", "redeliver", str(job["id"]))
+        assert (again["state"], again["attempts"]) == ("pending", 0)
+        first, second = listener.wait_for(2)
+        assert second.body == first.body
+        wait_for_state(server, invoice_id, "delivered")
+        assert len(cli_json(server, "callbacks", "show", str(job["id"]))["attempts"]) == 2
     finally:
         stop_server(server)
 

@@ -2,7 +2,7 @@
 
 Rupiah invoices are paid through Winpay's channels (codes as Winpay's own SDK names them,
 DIALECTS.md §1); every other currency through Paylink's (§3: the SDKs' card brands plus
-Apple Pay). Fees are the sandbox's simulated ones (docs/decisions/0007-checkout-page.md).
+Apple Pay). Fees are the sandbox's simulated ones (docs/decisions/0008-checkout-page.md).
 """
 
 from dataclasses import dataclass

@@ -5,6 +5,7 @@ from typing import Any
 
 import pytest
 
+from invoicegate.dialects.native import problems as native
 from invoicegate.dialects.paylink import errors as paylink
 from invoicegate.dialects.paylink_v2 import errors as paylink_v2
 from invoicegate.dialects.winpay import errors as winpay
@@ -191,3 +192,32 @@ def winpay_body() -> dict[str, Any]:
         "back_url": "https://shop.example/back",
         "interval": 60,
     }
+
+
+# --- the native API: every error is a problem type below 500 ------------------------------
+
+
+@pytest.mark.parametrize("error", [DomainError, *DOMAIN_ERRORS], ids=lambda cls: cls.__name__)
+def test_every_domain_error_is_a_native_problem_below_500(error: type[Exception]) -> None:
+    kind = next((native.PROBLEM_TYPES[c] for c in error.__mro__ if c in native.PROBLEM_TYPES), None)
+    assert kind is not None
+    assert 400 <= kind.status < 500
+
+
+def test_every_domain_error_raised_behind_a_native_route_is_its_problem(
+    tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for cls in [DomainError, *DOMAIN_ERRORS]:
+
+        async def failing(*args: Any, cls: type[Exception] = cls, **kwargs: Any) -> Any:
+            raise fresh(cls)
+
+        monkeypatch.setattr(tenant.runtime.invoices, "find_invoice", failing)
+        answer = tenant.call("native", "GET", f"/v1/invoices/{UNKNOWN}")
+
+        assert 400 <= answer.status_code < 500, (cls, answer.text)
+        assert answer.headers["content-type"] == native.PROBLEM_JSON
+        body = answer.json()
+        assert body["status"] == answer.status_code
+        assert body["type"].startswith(native.TYPE_PREFIX)
+        assert body["type"] != native.INTERNAL.uri

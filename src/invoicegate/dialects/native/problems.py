@@ -18,9 +18,13 @@ from invoicegate.dispatch import BadInput
 from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import (
     AmountMismatch,
+    CallbackJobNotFound,
+    CallbackJobPending,
     CredentialNotFound,
+    DomainError,
     DuplicateReference,
     IdempotencyKeyReused,
+    IdempotencyKeyTaken,
     IdempotencyRequestInProgress,
     InvalidInput,
     InvoiceAlreadyPaid,
@@ -75,6 +79,8 @@ KEY_REUSED = ProblemType(
 PRECONDITION_REQUIRED = ProblemType(
     "precondition-required", 428, "If-Match with the invoice's ETag is required"
 )
+DELIVERY_PENDING = ProblemType("delivery-pending", 409, "The message is still being delivered")
+REFUSED = ProblemType("refused", 409, "The request was refused")
 STORE_UNAVAILABLE = ProblemType(
     "service-unavailable", 503, "The service could not save the change; nothing was saved"
 )
@@ -116,7 +122,13 @@ PROBLEM_TYPES: dict[type[Exception], ProblemType] = {
     AmountMismatch: AMOUNT_MISMATCH,
     IdempotencyKeyReused: KEY_REUSED,
     IdempotencyRequestInProgress: REQUEST_IN_PROGRESS,
+    # Lost a race for a fresh key: the other request is running, the same answer as above.
+    IdempotencyKeyTaken: REQUEST_IN_PROGRESS,
+    CallbackJobNotFound: NOT_FOUND,
+    CallbackJobPending: DELIVERY_PENDING,
     StoreUnavailable: STORE_UNAVAILABLE,
+    # Any refusal of the core not named above is still the client's to fix, never a 5xx.
+    DomainError: REFUSED,
 }
 
 _DETAILS: dict[ProblemType, str] = {
@@ -149,7 +161,7 @@ def problem_response(error: Exception) -> Response:
         problem.errors = [{"pointer": "/amount", "detail": f"must be {error.total}"}]
     elif isinstance(error, StaleVersion):
         problem.extensions["current_version"] = error.current_version
-    elif isinstance(error, IdempotencyRequestInProgress | StoreUnavailable):
+    elif isinstance(error, IdempotencyRequestInProgress | IdempotencyKeyTaken | StoreUnavailable):
         problem.headers["Retry-After"] = "1"
     return render(problem)
 

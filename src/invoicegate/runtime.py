@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from invoicegate.services.callbacks import CallbackFormat, CallbackService
 from invoicegate.services.events import PublishingTransactor
+from invoicegate.services.expiry import ExpiryService
 from invoicegate.services.idempotency import IdempotencyService
 from invoicegate.services.invoices import InvoiceService, utc_now
 from invoicegate.services.merchants import CredentialCache, MerchantService
@@ -25,6 +26,7 @@ class Runtime:
     credentials: CredentialCache
     idempotency: IdempotencyService
     callbacks: CallbackService
+    expiries: ExpiryService
     callback_formats: Mapping[str, CallbackFormat]
     clock: Clock = utc_now
 
@@ -46,6 +48,7 @@ class Runtime:
             merchants=MerchantService(publishing, clock),
             credentials=CredentialCache(publishing),
             callbacks=CallbackService(publishing, clock),
+            expiries=ExpiryService(publishing, clock),
             callback_formats=formats,
             idempotency=IdempotencyService(
                 publishing, clock, timedelta(seconds=settings.idempotency_ttl_seconds)

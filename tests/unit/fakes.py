@@ -47,12 +47,14 @@ class State:
     merchants: dict[str, Merchant] = field(default_factory=dict)
     credentials: dict[str, Credential] = field(default_factory=dict)
     outbox: tuple[CallbackJob, ...] = ()
+    expiry_announced: dict[str, datetime] = field(default_factory=dict)  # id -> expires_at
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
 
     def copy(self) -> State:
         return replace(
             self,
             idempotency=dict(self.idempotency),
+            expiry_announced=dict(self.expiry_announced),
             invoices=dict(self.invoices),
             revisions=dict(self.revisions),
             merchants=dict(self.merchants),
@@ -151,6 +153,36 @@ class FakeInvoiceRepository:
     def collect_events(self) -> list[InvoiceEvent]:
         events, self._events = self._events, []
         return events
+
+    def has_unannounced_expiry(self, now: datetime) -> bool:
+        return bool(self.unannounced_expiries(now, 1))
+
+    def unannounced_expiries(self, now: datetime, limit: int) -> list[Invoice]:
+        due = [
+            i
+            for i in self._state.invoices.values()
+            if i.status is InvoiceStatus.UNPAID
+            and i.expires_at is not None
+            and i.expires_at <= now
+            and self._state.expiry_announced.get(i.id) != i.expires_at
+        ]
+        due.sort(key=lambda i: (i.expires_at, i.id))
+        return due[:limit]
+
+    def announce_expiry(self, invoice: Invoice) -> bool:
+        self._store.check("announce_expiry")
+        stored = self._state.invoices.get(invoice.id)
+        if (
+            stored is None
+            or stored.version != invoice.version
+            or stored.expires_at != invoice.expires_at
+            or self._state.expiry_announced.get(invoice.id) == invoice.expires_at
+        ):
+            return False
+        assert invoice.expires_at is not None
+        self._state.expiry_announced[invoice.id] = invoice.expires_at
+        self._events.extend(invoice.events)
+        return True
 
     def add_revision(self, revision: Revision) -> None:
         self._store.check("add_revision")

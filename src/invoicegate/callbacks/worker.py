@@ -1,15 +1,18 @@
 """The callback worker: claims due jobs from the outbox, delivers them concurrently, logs each.
 
 It runs inside `invoicegate serve` or as `invoicegate worker`; any number may share one
-database. Each claimed job is leased, so no two workers deliver it at once, and a job
-whose worker died mid-delivery comes due again when the lease runs out. Deliveries run
-side by side up to a bound, so a slow or dead merchant holds one slot, never the queue.
+database. Between claims it also sweeps for passed expiries (services/expiry.py), whose
+`invoice.expired` jobs it then delivers like any other. Each claimed job is leased, so no
+two workers deliver it at once, and a job whose worker died mid-delivery comes due again
+when the lease runs out. Deliveries run side by side up to a bound, so a slow or dead
+merchant holds one slot, never the queue.
 """
 
 import asyncio
 import logging
+import time
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -49,8 +52,11 @@ class CallbackWorker:
         sender: Sender,
         config: WorkerConfig,
         clock: Clock = utc_now,
+        sweep: Callable[[], Awaitable[int]] | None = None,
     ) -> None:
         self._tx = transactor
+        self._sweep = sweep
+        self._swept_at = -float("inf")  # time.monotonic() of the last sweep
         self._formats = formats
         self._sender = sender
         self._config = config
@@ -66,6 +72,7 @@ class CallbackWorker:
     async def run(self) -> None:
         """Claim and deliver until stopped; a failing database is logged and retried."""
         while not self._stopping:
+            await self._sweep_now_and_then()
             claimed = 0
             try:
                 claimed = await self.claim_and_start()
@@ -88,6 +95,16 @@ class CallbackWorker:
                 for waiter in waiters:
                     if waiter not in self._deliveries:
                         waiter.cancel()
+
+    async def _sweep_now_and_then(self) -> None:
+        """Announce passed expiries, at most once per poll interval."""
+        if self._sweep is None or time.monotonic() - self._swept_at < self._config.poll_seconds:
+            return
+        self._swept_at = time.monotonic()
+        try:
+            await self._sweep()
+        except Exception as error:  # the database is away: the next sweep tries again
+            log.error("announcing expiries failed: %s", type(error).__name__)
 
     async def claim_and_start(self) -> int:
         """Claim what fits in the free slots and start delivering it; how many were claimed."""
@@ -211,6 +228,7 @@ def worker_for(
             poll_seconds=settings.callback_poll_seconds,
         ),
         runtime.clock,
+        sweep=runtime.expiries.announce_expiries,
     )
     runtime.transactor.on_jobs_queued(worker.wake)
     return worker

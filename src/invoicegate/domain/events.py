@@ -26,5 +26,35 @@ class InvoiceEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class InvoiceCreated(InvoiceEvent):
+    name: ClassVar[str] = "invoice.created"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceUpdated(InvoiceEvent):
+    name: ClassVar[str] = "invoice.updated"
+
+
+@dataclass(frozen=True, slots=True)
 class InvoicePaid(InvoiceEvent):
     name: ClassVar[str] = "invoice.paid"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceCancelled(InvoiceEvent):
+    name: ClassVar[str] = "invoice.cancelled"
+
+
+@dataclass(frozen=True, slots=True)
+class InvoiceExpired(InvoiceEvent):
+    """Nothing writes when an invoice's expiry passes: the expiry sweep records this one,
+    once per expiry (services/expiry.py, decision 0019)."""
+
+    name: ClassVar[str] = "invoice.expired"
+
+
+# Every event type, in the order an invoice's life runs: what a webhook may subscribe to.
+EVENT_TYPES: tuple[str, ...] = tuple(
+    kind.name
+    for kind in (InvoiceCreated, InvoiceUpdated, InvoicePaid, InvoiceCancelled, InvoiceExpired)
+)

@@ -8,13 +8,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, TypeVar
 
+from invoicegate.domain import events as happened  # its names meet errors' (InvoiceExpired)
 from invoicegate.domain.errors import (
     InvalidInput,
     InvoiceAlreadyPaid,
     InvoiceCancelled,
     InvoiceExpired,
 )
-from invoicegate.domain.events import InvoiceEvent, InvoicePaid
+from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.money import MAX_MINOR_UNITS, Currency
 
 T = TypeVar("T")
@@ -217,17 +218,27 @@ class Invoice:
             events=(),
         )
         check_total(next_invoice.items)
-        return next_invoice
+        return replace(next_invoice, events=(happened.InvoiceUpdated(next_invoice, now),))
 
     def cancelled(self, now: datetime) -> Invoice:
         self.ensure_changeable()
-        return replace(
+        cancelled = replace(
             self,
             status=InvoiceStatus.CANCELLED,
             version=self.version + 1,
             updated_at=now,
             events=(),
         )
+        return replace(cancelled, events=(happened.InvoiceCancelled(cancelled, now),))
+
+    def expiry_noticed(self, now: datetime) -> Invoice:
+        """This invoice, unchanged, recording that its expiry has passed (decision 0019).
+
+        Not a new version: expiring writes nothing, it is only announced.
+        """
+        if self.status is not InvoiceStatus.UNPAID or not self.is_expired(now):
+            raise ValueError("only an unpaid invoice past its expiry expires")
+        return replace(self, events=(happened.InvoiceExpired(self, now),))
 
     def paid(self, payment: Payment, now: datetime) -> Invoice:
         self.ensure_changeable()
@@ -243,7 +254,7 @@ class Invoice:
             updated_at=now,
             events=(),
         )
-        return replace(paid, events=(InvoicePaid(paid, now),))
+        return replace(paid, events=(happened.InvoicePaid(paid, now),))
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready picture of the invoice, kept in revisions as before/after."""
@@ -280,7 +291,7 @@ def new_invoice(
 ) -> Invoice:
     items = _line_items(terms.items, new_id)
     check_total(items)
-    return Invoice(
+    invoice = Invoice(
         id=invoice_id,
         merchant_id=merchant_id,
         credential_id=credential_id,
@@ -298,6 +309,7 @@ def new_invoice(
         created_at=now,
         updated_at=now,
     )
+    return replace(invoice, events=(happened.InvoiceCreated(invoice, now),))
 
 
 def check_total(items: Sequence[LineItem | ItemSpec]) -> None:

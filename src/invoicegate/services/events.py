@@ -18,6 +18,11 @@ T = TypeVar("T")
 
 
 class Subscriber(Protocol):
+    # The event types it formats; others never reach it. Asking for the origin credential
+    # costs a read per event, so only subscribers that route by it say they need it.
+    topics: frozenset[str]
+    needs_origin: bool
+
     def jobs_for(
         self, event: InvoiceEvent, origin: Credential | None, uow: UnitOfWork
     ) -> list[NewCallbackJob]:
@@ -29,9 +34,12 @@ def publish(uow: UnitOfWork, subscribers: Sequence[Subscriber]) -> int:
     """Add the jobs for every event recorded in this unit of work; how many were added."""
     added = 0
     for event in uow.invoices.collect_events():
+        interested = [s for s in subscribers if event.name in s.topics]
         credential_id = event.invoice.credential_id
-        origin = uow.merchants.get_credential(credential_id) if credential_id else None
-        for subscriber in subscribers:
+        origin = None
+        if credential_id and any(s.needs_origin for s in interested):
+            origin = uow.merchants.get_credential(credential_id)
+        for subscriber in interested:
             for job in subscriber.jobs_for(event, origin, uow):
                 uow.outbox.add(job, event.at)
                 added += 1

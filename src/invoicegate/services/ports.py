@@ -99,6 +99,17 @@ class InvoiceRepository(Protocol):
     def collect_events(self) -> list[InvoiceEvent]:
         """The events of every invoice added or saved in this unit of work, each once."""
 
+    def has_unannounced_expiry(self, now: datetime) -> bool:
+        """Whether an unpaid invoice is past an expiry not yet announced."""
+
+    def unannounced_expiries(self, now: datetime, limit: int) -> list[Invoice]:
+        """Up to `limit` unpaid invoices past an expiry not yet announced, soonest first;
+        locked, skipping rows another node holds (PostgreSQL)."""
+
+    def announce_expiry(self, invoice: Invoice) -> bool:
+        """Mark the invoice's current expires_at as announced and keep its events; False
+        (nothing kept) if that expiry was announced already or the invoice moved on."""
+
 
 class MerchantRepository(Protocol):
     def add_merchant(self, merchant: Merchant) -> None: ...

@@ -137,6 +137,38 @@ class SqlInvoiceRepository:
         events, self._events = self._events, []
         return events
 
+    def has_unannounced_expiry(self, now: datetime) -> bool:
+        query = sa.select(invoices.c.id).where(_unannounced_expiry(now)).limit(1)
+        return self._conn.execute(query).first() is not None
+
+    def unannounced_expiries(self, now: datetime, limit: int) -> list[Invoice]:
+        query = (
+            sa.select(invoices)
+            .where(_unannounced_expiry(now))
+            .order_by(invoices.c.expires_at, invoices.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_invoice_from_row(row) for row in self._conn.execute(query).mappings()]
+
+    def announce_expiry(self, invoice: Invoice) -> bool:
+        # Guarded by what was read: another node that announced this expiry first, or a
+        # change since (paid, cancelled, a new expires_at), leaves no row to update.
+        marked = self._conn.execute(
+            sa.update(invoices)
+            .where(
+                invoices.c.id == invoice.id,
+                invoices.c.version == invoice.version,
+                invoices.c.expires_at == invoice.expires_at,
+                _not_announced(),
+            )
+            .values(expiry_announced_for=invoice.expires_at)
+        )
+        if marked.rowcount != 1:
+            return False
+        self._events.extend(invoice.events)
+        return True
+
     def add_revision(self, revision: Revision) -> None:
         values = {
             "invoice_id": revision.invoice_id,
@@ -249,6 +281,19 @@ class SqlInvoiceRepository:
         except IntegrityError as error:
             _raise_duplicate_reference(error.orig)
             raise
+
+
+def _not_announced() -> sa.ColumnElement[bool]:
+    announced = invoices.c.expiry_announced_for
+    return sa.or_(announced.is_(None), announced != invoices.c.expires_at)
+
+
+def _unannounced_expiry(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.and_(
+        invoices.c.status == InvoiceStatus.UNPAID.value,
+        invoices.c.expires_at <= now,
+        _not_announced(),
+    )
 
 
 def _raise_duplicate_reference(error: BaseException | None) -> None:

@@ -79,6 +79,9 @@ invoices = sa.Table(
     sa.Column("payment", sa.JSON()),
     sa.Column("created_at", UtcDateTime(), nullable=False),
     sa.Column("updated_at", UtcDateTime(), nullable=False),
+    # The expires_at whose passing was announced (invoice.expired): an expiry moved later
+    # is a new one, announced again when it passes (decision 0019).
+    sa.Column("expiry_announced_for", UtcDateTime()),
     # A reference is unique among a merchant's live invoices; cancelled ones free it again.
     sa.Index(
         "uq_invoices_live_reference",
@@ -89,6 +92,7 @@ invoices = sa.Table(
         postgresql_where=sa.text("status != 'cancelled'"),
     ),
     sa.Index("ix_invoices_merchant_created", "merchant_id", "created_at"),
+    sa.Index("ix_invoices_status_expiry", "status", "expires_at"),
 )
 
 invoice_revisions = sa.Table(

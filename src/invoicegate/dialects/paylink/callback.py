@@ -18,6 +18,8 @@ from invoicegate.services.ports import UnitOfWork
 
 class PaylinkCallback(UnsignedCallback):
     dialect = PAYLINK
+    topics = frozenset({InvoicePaid.name})  # the gateway calls back on payment only
+    needs_origin = True  # it goes to the credential the invoice was made with
     max_retries = 10
 
     def __init__(self, public_url: str) -> None:

@@ -33,6 +33,8 @@ def webhook_payload(invoice: Invoice) -> dict[str, Any]:
 
 class PaylinkV2Callback(UnsignedCallback):  # §3: the webhook carries no signature
     dialect = PAYLINK_V2
+    topics = frozenset({InvoicePaid.name})  # the gateway calls back on payment only
+    needs_origin = True  # it goes to the credential the invoice was made with
     max_retries = 10
 
     def jobs_for(

@@ -52,6 +52,8 @@ def callback_payload(invoice: Invoice, payment: Payment, public_url: str) -> dic
 
 class WinpayCallback:
     dialect = WINPAY
+    topics = frozenset({InvoicePaid.name})  # the gateway calls back on payment only
+    needs_origin = True  # it goes to the credential the invoice was made with
     max_retries = 3
 
     def __init__(self, public_url: str) -> None:

@@ -20,6 +20,7 @@ from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
+from invoicegate.front import Service
 from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
@@ -69,7 +70,7 @@ def create_app(
             await store.aclose()  # commits what is waiting, answers every caller
             logs.access.flush()  # the last requests' lines, before the process ends
 
-    app = Starlette(
+    app = Service(
         routes=[
             Route("/healthz", healthz, methods=["GET"]),
             *winpay.routes(runtime),
@@ -82,6 +83,7 @@ def create_app(
         middleware=[Middleware(RequestContext), Middleware(DrainUnreadBody)],
         exception_handlers={HTTPException: _no_such_route, Exception: _unexpected},
         lifespan=lifespan,
+        unexpected=lambda: _problem(500, "Unexpected error."),
     )
     app.state.runtime = runtime
     return app

@@ -318,7 +318,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         loop="uvloop",
         http="httptools",
-        access_log=False,  # our RequestContext middleware logs each request with its id
+        access_log=False,  # the app logs each request with its id (web.py, front.py)
         log_config=None,
         lifespan="on",
         proxy_headers=False,  # no proxy is assumed; trusting X-Forwarded-* would be wrong

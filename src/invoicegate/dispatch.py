@@ -33,7 +33,7 @@ RETRY_AFTER_SECONDS = "1"
 
 # Every method a route accepts from Starlette, so that a wrong one is answered here, in the
 # surface's envelope (any other, non-standard method gets the app's neutral 405).
-_HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
+HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
 class EdgeError(Exception):
@@ -73,6 +73,11 @@ class MethodNotAllowed(EdgeError):
     def __init__(self, allowed: Sequence[str]) -> None:
         self.headers = {"Allow": ", ".join(allowed)}
         super().__init__(allowed)
+
+
+class DispatchedRoute(Route):
+    """A route whose endpoint is a dispatcher's: it answers every error itself, so the
+    service's front may call it without Starlette's router and middleware (front.py)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +156,7 @@ class Dispatcher:
             return await self.run(operation, request)
 
         serve.__name__ = "_".join(op.name for op in operations.values())
-        return Route(path, serve, methods=_HTTP_METHODS, name=f"{self.surface}:{path}")
+        return DispatchedRoute(path, serve, methods=HTTP_METHODS, name=f"{self.surface}:{path}")
 
     async def run(self, operation: Operation, request: Request) -> Response:
         try:

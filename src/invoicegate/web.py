@@ -80,9 +80,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        given = _header(scope, b"x-request-id")
-        # 128 random bits as 32 hex digits, as uuid4().hex was, without building a UUID.
-        rid = given if given and _SAFE_REQUEST_ID.match(given) else os.urandom(16).hex()
+        rid = request_id_of(scope)
         token = logs.request_id.set(rid)
         started = time.perf_counter()
         status = 500
@@ -97,14 +95,26 @@ class RequestContext:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            fields: dict[str, Any] = {
-                "method": scope["method"],
-                "path": _route_template(scope),
-                "status": status,
-                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            }
-            logs.access.request(fields)
+            log_request(scope["method"], _route_template(scope), status, started)
             logs.request_id.reset(token)
+
+
+def request_id_of(scope: Scope) -> str:
+    """The caller's X-Request-Id if it is sane, else a new one."""
+    given = _header(scope, b"x-request-id")
+    # 128 random bits as 32 hex digits, as uuid4().hex was, without building a UUID.
+    return given if given and _SAFE_REQUEST_ID.match(given) else os.urandom(16).hex()
+
+
+def log_request(method: str, template: str, status: int, started: float) -> None:
+    """The request's one access-log line (its id is the current `logs.request_id`)."""
+    fields: dict[str, Any] = {
+        "method": method,
+        "path": template,
+        "status": status,
+        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+    }
+    logs.access.request(fields)
 
 
 def _route_template(scope: Scope) -> str:

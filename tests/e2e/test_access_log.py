@@ -27,10 +27,10 @@ def access_lines(server: Server) -> list[dict[str, object]]:
     return [line for line in lines if line.get("logger") == "invoicegate.access"]
 
 
-async def call_many(url: str, ids: list[str]) -> list[int]:
+async def call_many(url: str, ids: list[str], path: str = "/healthz") -> list[int]:
     async with httpx.AsyncClient(base_url=url, timeout=30) as client:
         answers = await asyncio.gather(
-            *(client.get("/healthz", headers={"X-Request-Id": rid}) for rid in ids)
+            *(client.get(path, headers={"X-Request-Id": rid}) for rid in ids)
         )
     return [answer.status_code for answer in answers]
 
@@ -44,6 +44,27 @@ def test_a_clean_shutdown_writes_every_waiting_line_once(server: Server) -> None
     assert "Application shutdown complete" in server.log()
     counted = Counter(str(line["request_id"]) for line in access_lines(server))
     assert {rid: counted[rid] for rid in ids} == dict.fromkeys(ids, 1)
+
+
+def test_dialect_calls_answered_by_the_front_keep_one_line_each(server: Server) -> None:
+    """The gateway dialects' routes skip Starlette's middleware (front.py, decision 0020):
+    they must still carry their request id, and leave exactly one line, with the route's
+    template as its path, none lost on a clean shutdown."""
+    ids = [f"front-{n}" for n in range(200)]
+    path = "/api/find/0b6bd6ab-5e7a-4a5d-8c1e-1d0e2a3c4f50"
+    assert asyncio.run(call_many(server.url, ids, path)) == [401] * len(ids)
+    answer = httpx.get(server.url + path, headers={"X-Request-Id": "front-header"})
+    assert answer.headers["x-request-id"] == "front-header"
+    stop_server(server)
+    assert server.process.returncode in (0, -15)
+    lines = [line for line in access_lines(server) if str(line["request_id"]).startswith("front")]
+    counted = Counter(str(line["request_id"]) for line in lines)
+    assert {rid: counted[rid] for rid in [*ids, "front-header"]} == dict.fromkeys(
+        [*ids, "front-header"], 1
+    )
+    assert {(line["method"], line["path"], line["status"]) for line in lines} == {
+        ("GET", "/api/find/{id:text}", 401)
+    }
 
 
 def test_each_line_carries_method_path_status_and_duration(server: Server) -> None:

@@ -1,5 +1,6 @@
 """Engines for SQLite and PostgreSQL, with the connection settings each needs to be safe."""
 
+import sqlite3
 from typing import Any
 
 import orjson
@@ -71,6 +72,17 @@ def create_engine(
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(connection: sa.Connection) -> None:
-        connection.exec_driver_sql(begin)
+        if writer:
+            connection.exec_driver_sql(begin)
+            return
+        # A reader's BEGIN (deferred: it takes no lock) goes straight to the driver: through
+        # SQLAlchemy's execution machinery it cost more than SQLite spends on the whole find
+        # (docs/decisions/0021-lookup-begin-on-the-driver.md).
+        try:
+            connection.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
+        except sqlite3.Error as error:
+            raise sa.exc.DBAPIError.instance(
+                begin, (), error, sqlite3.Error, hide_parameters=True, dialect=connection.dialect
+            ) from error
 
     return engine

@@ -4,6 +4,7 @@ Dialects import the runtime (for its use cases), so the runtime cannot import th
 entry points (app.py, cli.py) build it here instead. A new dialect registers its format here.
 """
 
+from invoicegate.dialects.native.webhooks import NativeWebhooks
 from invoicegate.dialects.paylink.callback import PaylinkCallback
 from invoicegate.dialects.paylink_v2.callback import PaylinkV2Callback
 from invoicegate.dialects.winpay.callback import WinpayCallback
@@ -15,8 +16,9 @@ from invoicegate.settings import Settings
 
 
 def callback_formats(settings: Settings) -> dict[str, CallbackFormat]:
-    """Each dialect's callbacks, by dialect name."""
+    """Each dialect's callbacks (the native API's: its webhooks), by dialect name."""
     formats: list[CallbackFormat] = [
+        NativeWebhooks(settings.public_url),
         WinpayCallback(settings.public_url),
         PaylinkCallback(settings.public_url),
         PaylinkV2Callback(),

@@ -13,6 +13,7 @@ from invoicegate.services.invoices import InvoiceService, utc_now
 from invoicegate.services.merchants import CredentialCache, MerchantService
 from invoicegate.services.payments import PaymentService
 from invoicegate.services.ports import Clock, Transactor
+from invoicegate.services.webhooks import WebhookService
 from invoicegate.settings import Settings
 
 
@@ -27,6 +28,7 @@ class Runtime:
     idempotency: IdempotencyService
     callbacks: CallbackService
     expiries: ExpiryService
+    webhooks: WebhookService
     callback_formats: Mapping[str, CallbackFormat]
     clock: Clock = utc_now
 
@@ -49,6 +51,7 @@ class Runtime:
             credentials=CredentialCache(publishing),
             callbacks=CallbackService(publishing, clock),
             expiries=ExpiryService(publishing, clock),
+            webhooks=WebhookService(publishing, clock),
             callback_formats=formats,
             idempotency=IdempotencyService(
                 publishing, clock, timedelta(seconds=settings.idempotency_ttl_seconds)

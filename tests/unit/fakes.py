@@ -17,6 +17,7 @@ from invoicegate.domain.errors import DuplicateReference, IdempotencyKeyTaken, S
 from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
+from invoicegate.domain.webhooks import WebhookEndpoint
 from invoicegate.services.ports import (
     IdempotencyRecord,
     InvoiceFilter,
@@ -49,11 +50,13 @@ class State:
     outbox: tuple[CallbackJob, ...] = ()
     expiry_announced: dict[str, datetime] = field(default_factory=dict)  # id -> expires_at
     idempotency: dict[tuple[str, str], IdempotencyRecord] = field(default_factory=dict)
+    webhooks: dict[str, WebhookEndpoint] = field(default_factory=dict)
 
     def copy(self) -> State:
         return replace(
             self,
             idempotency=dict(self.idempotency),
+            webhooks=dict(self.webhooks),
             expiry_announced=dict(self.expiry_announced),
             invoices=dict(self.invoices),
             revisions=dict(self.revisions),
@@ -372,6 +375,60 @@ class FakeOutbox:
             for j in self._store.state.outbox
         )
 
+    def redirect(self, dialect: str, destination_id: str, url: str) -> None:
+        self._store.state.outbox = tuple(
+            replace(j, url=url)
+            if (j.dialect, j.destination_id, j.state)
+            == (dialect, destination_id, CallbackState.PENDING)
+            else j
+            for j in self._store.state.outbox
+        )
+
+    def destination_jobs(
+        self, dialect: str, destination_id: str, before_id: int | None, limit: int
+    ) -> list[CallbackJob]:
+        return [
+            j
+            for j in reversed(self._store.state.outbox)
+            if (j.dialect, j.destination_id) == (dialect, destination_id)
+            and (before_id is None or j.id < before_id)
+        ][:limit]
+
+    def attempts_of(self, job_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+        return {}
+
+
+class FakeWebhookEndpoints:
+    def __init__(self, store: FakeStore) -> None:
+        self._store = store
+
+    @property
+    def _endpoints(self) -> dict[str, WebhookEndpoint]:
+        return self._store.state.webhooks
+
+    def add(self, endpoint: WebhookEndpoint) -> None:
+        self._store.check("add_webhook")
+        if endpoint.merchant_id not in self._store.state.merchants:
+            raise IntegrityViolation(f"no merchant {endpoint.merchant_id}")
+        self._endpoints[endpoint.id] = endpoint
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        return self._endpoints.get(endpoint_id)
+
+    def of_merchant(self, merchant_id: str) -> list[WebhookEndpoint]:
+        owned = [e for e in self._endpoints.values() if e.merchant_id == merchant_id]
+        return sorted(owned, key=lambda e: (e.created_at, e.id))
+
+    def subscribed(self, merchant_id: str, event_type: str) -> list[WebhookEndpoint]:
+        return [e for e in self.of_merchant(merchant_id) if e.hears(event_type)]
+
+    def save(self, endpoint: WebhookEndpoint) -> None:
+        stored = self._endpoints[endpoint.id]
+        self._endpoints[endpoint.id] = replace(endpoint, secret=stored.secret)
+
+    def delete(self, endpoint_id: str) -> None:
+        self._endpoints.pop(endpoint_id, None)
+
 
 class FakeIdempotencyRecords:
     def __init__(self, store: FakeStore) -> None:
@@ -421,6 +478,7 @@ class FakeUnitOfWork:
         self.merchants = FakeMerchantRepository(store)
         self.outbox = FakeOutbox(store)
         self.idempotency = FakeIdempotencyRecords(store)
+        self.webhooks = FakeWebhookEndpoints(store)
 
 
 class FakeTransactor:

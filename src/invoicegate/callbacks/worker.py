@@ -28,6 +28,7 @@ from invoicegate.services.invoices import utc_now
 from invoicegate.services.ports import Clock, Transactor, UnitOfWork
 
 log = logging.getLogger("invoicegate.callbacks")
+NOT_SENT = "not sent: the destination was deleted or disabled"
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,6 +156,9 @@ class CallbackWorker:
         try:
             if fmt is None:
                 result = AttemptResult(job.url, 0.0, error=f"no callback format for {job.dialect}")
+            elif fmt.requires_key and claimed.signing_key is None:
+                # Deleted or disabled: nothing may be sent, and retrying cannot change that.
+                result = AttemptResult(job.url, 0.0, error=NOT_SENT)
             else:
                 headers = fmt.headers(job, claimed.signing_key, self._clock())
                 result = await self._sender.post(job.url, job.body, headers, fmt.acknowledged)
@@ -168,10 +172,18 @@ class CallbackWorker:
     ) -> None:
         now = self._clock()
         retry_at = None
-        if not result.acknowledged and fmt is not None:
+        gone = fmt is not None and fmt.gone(result.status)
+        if not result.acknowledged and fmt is not None and not gone and result.error != NOT_SENT:
             retry_at = after_failure(job.attempts, self._config.retry_delays, fmt.max_retries, now)
+
+        def record(uow: UnitOfWork) -> bool:
+            kept = uow.outbox.finish(job, result, now, retry_at)
+            if kept and gone and fmt is not None:
+                fmt.destination_gone(job, uow, now)  # e.g. 410: the endpoint is disabled
+            return kept
+
         try:
-            kept = await self._tx.write(lambda uow: uow.outbox.finish(job, result, now, retry_at))
+            kept = await self._tx.write(record)
         except Exception as error:
             # The lease runs out and the job is delivered again: at least once, never lost.
             log.error(
@@ -181,6 +193,8 @@ class CallbackWorker:
             )
             return
         outcome = "delivered" if result.acknowledged else ("retry" if retry_at else "failed")
+        if gone:
+            outcome = "failed, destination gone"
         if not kept:
             outcome = "lease lost"
         log.info("callback %s", outcome, extra=_fields(job, result))

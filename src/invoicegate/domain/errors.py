@@ -78,3 +78,11 @@ class CallbackJobNotFound(DomainError):
 
 class CallbackJobPending(DomainError):
     """The job is still being delivered; only a delivered or failed one can be redelivered."""
+
+
+class WebhookEndpointNotFound(DomainError):
+    """No webhook endpoint with this id for this merchant (also another merchant's)."""
+
+
+class TooManyWebhookEndpoints(DomainError):
+    """The merchant has as many webhook endpoints as one may have."""

@@ -17,6 +17,7 @@ class CallbackFormat(Subscriber, Protocol):
 
     dialect: str
     max_retries: int  # retries after the first attempt that the gateway documents
+    requires_key: bool  # without its signing key (destination deleted) a job is not sent
 
     def signing_key(self, job: CallbackJob, uow: UnitOfWork) -> str | None:
         """The secret that signs this job's deliveries, looked up when it is claimed."""
@@ -27,8 +28,27 @@ class CallbackFormat(Subscriber, Protocol):
     def acknowledged(self, status: int, answer: bytes) -> bool:
         """Whether the destination's answer means it took the callback."""
 
+    def gone(self, status: int | None) -> bool:
+        """Whether the answer means the destination is gone for good: no retry then."""
 
-class UnsignedCallback:
+    def destination_gone(self, job: CallbackJob, uow: UnitOfWork, at: datetime) -> None:
+        """Record that the job's destination is gone, with the attempt that said so."""
+
+
+class GatewayCallback:
+    """What the gateways' formats share: they retry whatever the answer, and send a job even
+    when its credential is gone (unsigned then, as before there were webhooks)."""
+
+    requires_key = False
+
+    def gone(self, status: int | None) -> bool:
+        return False
+
+    def destination_gone(self, job: CallbackJob, uow: UnitOfWork, at: datetime) -> None:
+        return None
+
+
+class UnsignedCallback(GatewayCallback):
     """For formats whose gateway does not sign its callbacks: no key, no extra headers."""
 
     def signing_key(self, job: CallbackJob, uow: UnitOfWork) -> str | None:

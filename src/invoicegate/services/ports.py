@@ -15,6 +15,7 @@ from invoicegate.domain.callbacks import (
 from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import Invoice, InvoiceStatus, Revision
 from invoicegate.domain.merchant import Credential, Merchant
+from invoicegate.domain.webhooks import WebhookEndpoint
 
 T = TypeVar("T")
 
@@ -228,6 +229,37 @@ class Outbox(Protocol):
     def redeliver(self, job_id: int, at: datetime) -> None:
         """Start a fresh round for the job: pending, due at `at`, no attempts counted."""
 
+    def redirect(self, dialect: str, destination_id: str, url: str) -> None:
+        """Send the destination's pending jobs to its new URL from their next attempt on."""
+
+    def destination_jobs(
+        self, dialect: str, destination_id: str, before_id: int | None, limit: int
+    ) -> list[CallbackJob]:
+        """Up to `limit` of the destination's jobs older than `before_id`, newest first."""
+
+    def attempts_of(self, job_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+        """Every attempt of each job, oldest first (jobs without any are left out)."""
+
+
+class WebhookEndpoints(Protocol):
+    """The native API's webhook endpoints; their secrets are sealed at rest."""
+
+    def add(self, endpoint: WebhookEndpoint) -> None: ...
+
+    def get(self, endpoint_id: str) -> WebhookEndpoint | None:
+        """Any endpoint by id, whoever owns it; callers check ownership."""
+
+    def of_merchant(self, merchant_id: str) -> list[WebhookEndpoint]:
+        """The merchant's endpoints, oldest first."""
+
+    def subscribed(self, merchant_id: str, event_type: str) -> list[WebhookEndpoint]:
+        """The merchant's enabled endpoints that subscribe to this event type."""
+
+    def save(self, endpoint: WebhookEndpoint) -> None:
+        """Store the changed url, events, description, enabled state and its reason."""
+
+    def delete(self, endpoint_id: str) -> None: ...
+
 
 class UnitOfWork(Protocol):
     @property
@@ -241,6 +273,9 @@ class UnitOfWork(Protocol):
 
     @property
     def idempotency(self) -> IdempotencyRecords: ...
+
+    @property
+    def webhooks(self) -> WebhookEndpoints: ...
 
 
 class StoreUnavailable(Exception):

@@ -159,19 +159,7 @@ class SqlOutbox:
             .where(_log.job_id == job_id)
             .order_by(_log.started_at, _log.id)
         ).mappings()
-        return [
-            DeliveryAttempt(
-                job_id=row["job_id"],
-                started_at=row["started_at"],
-                url=row["url"],
-                finished_at=row["finished_at"],
-                status=row["status"],
-                answer=row["answer"],
-                latency_ms=row["latency_ms"],
-                error=row["error"],
-            )
-            for row in rows
-        ]
+        return [_attempt(row) for row in rows]
 
     def redeliver(self, job_id: int, at: datetime) -> None:
         self._conn.execute(
@@ -186,6 +174,56 @@ class SqlOutbox:
                 lease_until=None,
             )
         )
+
+    def redirect(self, dialect: str, destination_id: str, url: str) -> None:
+        self._conn.execute(
+            sa.update(callback_jobs)
+            .where(
+                _jobs.dialect == dialect,
+                _jobs.destination_id == destination_id,
+                _jobs.state == _PENDING,
+            )
+            .values(url=url)
+        )
+
+    def destination_jobs(
+        self, dialect: str, destination_id: str, before_id: int | None, limit: int
+    ) -> list[CallbackJob]:
+        select = (
+            sa.select(callback_jobs)
+            .where(_jobs.destination_id == destination_id, _jobs.dialect == dialect)
+            .order_by(_jobs.id.desc())
+            .limit(limit)
+        )
+        if before_id is not None:  # keyset: new jobs get higher ids, so pages never shift
+            select = select.where(_jobs.id < before_id)
+        return [_job(row) for row in self._conn.execute(select).mappings()]
+
+    def attempts_of(self, job_ids: list[int]) -> dict[int, list[DeliveryAttempt]]:
+        if not job_ids:
+            return {}
+        rows = self._conn.execute(
+            sa.select(callback_attempts)
+            .where(_log.job_id.in_(job_ids))
+            .order_by(_log.started_at, _log.id)
+        ).mappings()
+        found: dict[int, list[DeliveryAttempt]] = {}
+        for row in rows:
+            found.setdefault(row["job_id"], []).append(_attempt(row))
+        return found
+
+
+def _attempt(row: sa.RowMapping) -> DeliveryAttempt:
+    return DeliveryAttempt(
+        job_id=row["job_id"],
+        started_at=row["started_at"],
+        url=row["url"],
+        finished_at=row["finished_at"],
+        status=row["status"],
+        answer=row["answer"],
+        latency_ms=row["latency_ms"],
+        error=row["error"],
+    )
 
 
 def _job(row: sa.RowMapping) -> CallbackJob:

@@ -134,6 +134,7 @@ callback_jobs = sa.Table(
     sa.Column("delivered_at", UtcDateTime()),
     sa.Index("ix_callback_jobs_due", "state", "next_attempt_at"),
     sa.Index("ix_callback_jobs_invoice", "invoice_id"),
+    sa.Index("ix_callback_jobs_destination", "destination_id", "id"),
 )
 
 # The delivery log: every attempt, written when it starts (so one cut off by a dying
@@ -168,4 +169,21 @@ idempotency_keys = sa.Table(
     sa.Column("headers", sa.JSON()),
     sa.Column("body", sa.Text()),
     sa.Index("ix_idempotency_keys_expires", "expires_at"),
+)
+
+# Webhook endpoints of the native API (decision 0019); the secret is sealed (decision 0004).
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(36), primary_key=True),
+    sa.Column("merchant_id", sa.String(36), sa.ForeignKey("merchants.id"), nullable=False),
+    sa.Column("url", sa.Text(), nullable=False),
+    sa.Column("events", sa.JSON(), nullable=False),
+    sa.Column("description", sa.Text()),
+    sa.Column("enabled", sa.Boolean(), nullable=False),
+    sa.Column("disabled_reason", sa.Text()),
+    sa.Column("secret_encrypted", sa.Text(), nullable=False),
+    sa.Column("created_at", UtcDateTime(), nullable=False),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+    sa.Index("ix_webhook_endpoints_merchant", "merchant_id", "created_at"),
 )

@@ -25,6 +25,7 @@ from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.outbox import SqlOutbox
 from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository
 from invoicegate.store.secrets import SecretBox
+from invoicegate.store.webhooks import SqlWebhookEndpoints
 
 T = TypeVar("T")
 Work = Callable[[UnitOfWork], Any]
@@ -44,6 +45,7 @@ class SqlUnitOfWork:
         self.merchants = SqlMerchantRepository(conn, box)
         self.outbox = SqlOutbox(conn)
         self.idempotency = SqlIdempotencyRecords(conn)
+        self.webhooks = SqlWebhookEndpoints(conn, box)
 
 
 class PooledTransactor:

@@ -13,18 +13,18 @@ import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from invoicegate.dialects.native.problems import bad_header
-from invoicegate.domain.invoice import Invoice
 from invoicegate.runtime import Runtime
 from invoicegate.services.idempotency import AnsweringTransactor, Claim
 from invoicegate.services.invoices import InvoiceService
 from invoicegate.services.payments import PaymentService
 from invoicegate.services.ports import StoredAnswer, UnitOfWork
+from invoicegate.services.webhooks import WebhookService
 
 HEADER = "Idempotency-Key"
 _QUOTED = re.compile(r'"((?:[\x20\x21\x23-\x5b\x5d-\x7e]|\\[\\"]){1,255})"')
@@ -34,14 +34,16 @@ _KEPT_HEADERS = ("content-type", "etag", "location")
 
 @dataclass(frozen=True, slots=True)
 class Services:
-    """What a handler changes invoices through."""
+    """What a handler changes things through."""
 
     invoices: InvoiceService
     payments: PaymentService
+    webhooks: WebhookService
 
 
-Change = Callable[[Services], Awaitable[Invoice]]
-Render = Callable[[Invoice], Response]
+T = TypeVar("T")
+Change = Callable[[Services], Awaitable[T]]
+Render = Callable[[T], Response]
 
 
 class Runner:
@@ -50,8 +52,11 @@ class Runner:
     def __init__(self, runtime: Runtime) -> None:
         self.rt = runtime
 
-    async def run(self, change: Change, render: Render) -> Response:
-        return render(await change(Services(self.rt.invoices, self.rt.payments)))
+    async def run(
+        self, change: Change[T], render: Render[T], kept: Render[T] | None = None
+    ) -> Response:
+        """`kept` renders the answer a replay gets, when it must differ (a secret shown once)."""
+        return render(await change(Services(self.rt.invoices, self.rt.payments, self.rt.webhooks)))
 
 
 class AnsweringRunner(Runner):
@@ -61,24 +66,30 @@ class AnsweringRunner(Runner):
         super().__init__(runtime)
         self.claim = claim
 
-    async def run(self, change: Change, render: Render) -> Response:
+    async def run(
+        self, change: Change[T], render: Render[T], kept: Render[T] | None = None
+    ) -> Response:
         sent: list[Response] = []
 
-        def record(uow: UnitOfWork, invoice: Any) -> None:
-            response = render(invoice)
-            uow.idempotency.answer(self.claim.scope, self.claim.key, stored(response))
+        def record(uow: UnitOfWork, result: Any) -> None:
+            response = render(result)
+            replay = kept(result) if kept is not None else response
+            uow.idempotency.answer(self.claim.scope, self.claim.key, stored(replay))
             sent[:] = [response]
 
         # Built from the runtime's transactor at each request (tests put a gate there).
         transactor = AnsweringTransactor(self.rt.transactor, record)
         services = Services(
-            InvoiceService(transactor, self.rt.clock), PaymentService(transactor, self.rt.clock)
+            InvoiceService(transactor, self.rt.clock),
+            PaymentService(transactor, self.rt.clock),
+            WebhookService(transactor, self.rt.clock),
         )
-        invoice = await change(services)
+        result = await change(services)
         if sent:
             return sent[0]
-        response = render(invoice)  # nothing was written (an empty patch): answer apart
-        await self.rt.idempotency.answer(self.claim, stored(response))
+        response = render(result)  # nothing was written (an empty patch): answer apart
+        replay = kept(result) if kept is not None else response
+        await self.rt.idempotency.answer(self.claim, stored(replay))
         return response
 
 

@@ -6,13 +6,20 @@ from invoicegate.dialects.native import problems as kinds
 from invoicegate.dialects.native.problems import PROBLEM_JSON, ProblemType
 from invoicegate.dialects.native.schemas import (
     CreateInvoice,
+    CreateWebhookEndpoint,
+    DeliveryPage,
     InvoiceOut,
     InvoicePage,
     InvoicePatch,
     ListQuery,
+    NewWebhookEndpointOut,
+    PageQuery,
     Problem,
     RecordPayment,
     RevisionList,
+    WebhookEndpointList,
+    WebhookEndpointOut,
+    WebhookEndpointPatch,
 )
 from invoicegate.openapi import Answer, Body, Operation, Param, Surface
 
@@ -189,6 +196,104 @@ OPERATIONS = (
     ),
 )
 
+ENDPOINTS = "/v1/webhook-endpoints"
+ENDPOINT = ENDPOINTS + "/{endpoint_id}"
+_ENDPOINT_ID = Param(
+    "endpoint_id", "path", "the webhook endpoint's id", schema={"type": "string", "format": "uuid"}
+)
+_ENDPOINT_WRITE = (*_WRITE, kinds.NOT_FOUND)
+_SAMPLE_ENDPOINT = {
+    "url": "https://shop.example/webhooks/invoicegate",
+    "enabled_events": ["invoice.paid", "invoice.expired"],
+    "description": "orders service",
+}
+
+WEBHOOK_OPERATIONS = (
+    Operation(
+        "POST",
+        ENDPOINTS,
+        "create_webhook_endpoint",
+        "Add a webhook endpoint",
+        "Events of the types named are POSTed to `url`, signed the Standard Webhooks way "
+        "with the `secret` of this answer, which is never shown again.",
+        params=(_IDEMPOTENCY_KEY,),
+        body=Body(CreateWebhookEndpoint, examples={"paid and expired": _SAMPLE_ENDPOINT}),
+        answers=(
+            Answer(
+                201,
+                "the new endpoint, with its secret",
+                NewWebhookEndpointOut,
+                headers={"Location": "the endpoint's URL"},
+            ),
+            *_problems(*_WRITE, kinds.TOO_MANY_ENDPOINTS),
+        ),
+        security=(BEARER,),
+    ),
+    Operation(
+        "GET",
+        ENDPOINTS,
+        "list_webhook_endpoints",
+        "List your webhook endpoints, oldest first",
+        answers=(
+            Answer(200, "every endpoint (at most 20)", WebhookEndpointList),
+            *_problems(kinds.INVALID_INPUT),
+        ),
+        security=(BEARER,),
+    ),
+    Operation(
+        "GET",
+        ENDPOINT,
+        "get_webhook_endpoint",
+        "Read a webhook endpoint (not its secret)",
+        params=(_ENDPOINT_ID,),
+        answers=(Answer(200, "the endpoint", WebhookEndpointOut), *_problems(kinds.NOT_FOUND)),
+        security=(BEARER,),
+    ),
+    Operation(
+        "PATCH",
+        ENDPOINT,
+        "update_webhook_endpoint",
+        "Change a webhook endpoint: a JSON merge patch",
+        "Change `url`, `enabled_events`, `description`, or `enabled` (true enables an endpoint "
+        "disabled by a 410 Gone answer again). Queued deliveries go to the new url.",
+        params=(_ENDPOINT_ID, _IDEMPOTENCY_KEY),
+        body=Body(
+            WebhookEndpointPatch,
+            media_types=(MERGE_PATCH, "application/json"),
+            examples={"enable again": {"enabled": True}},
+        ),
+        answers=(
+            Answer(200, "the changed endpoint", WebhookEndpointOut),
+            *_problems(*_ENDPOINT_WRITE),
+        ),
+        security=(BEARER,),
+    ),
+    Operation(
+        "DELETE",
+        ENDPOINT,
+        "delete_webhook_endpoint",
+        "Delete a webhook endpoint",
+        "Its queued deliveries are not sent; its delivery log goes with it.",
+        params=(_ENDPOINT_ID,),
+        answers=(Answer(204, "deleted"), *_problems(kinds.NOT_FOUND)),
+        security=(BEARER,),
+    ),
+    Operation(
+        "GET",
+        ENDPOINT + "/deliveries",
+        "list_webhook_deliveries",
+        "The messages sent to an endpoint, newest first, with every attempt",
+        "Keyset pages: pass `next_cursor` as `cursor` until `has_more` is false.",
+        params=(_ENDPOINT_ID,),
+        query=PageQuery,
+        answers=(
+            Answer(200, "one page", DeliveryPage),
+            *_problems(kinds.INVALID_INPUT, kinds.NOT_FOUND),
+        ),
+        security=(BEARER,),
+    ),
+)
+
 SURFACE = Surface(
     name="native",
     title="invoicegate native API v1",
@@ -196,7 +301,7 @@ SURFACE = Surface(
         "JSON under /v1 with `Authorization: Bearer igk_live_…`. Errors are RFC 9457 problem "
         "details whose `type` is `tag:invoicegate,2026:problem:` + the kind named here."
     ),
-    operations=OPERATIONS,
+    operations=(*OPERATIONS, *WEBHOOK_OPERATIONS),
     security_schemes={
         BEARER: {
             "type": "http",

@@ -33,6 +33,8 @@ from invoicegate.domain.errors import (
     InvoiceNotFound,
     MerchantNotFound,
     StaleVersion,
+    TooManyWebhookEndpoints,
+    WebhookEndpointNotFound,
 )
 from invoicegate.services.ports import StoreUnavailable
 
@@ -81,6 +83,9 @@ PRECONDITION_REQUIRED = ProblemType(
 )
 DELIVERY_PENDING = ProblemType("delivery-pending", 409, "The message is still being delivered")
 REFUSED = ProblemType("refused", 409, "The request was refused")
+TOO_MANY_ENDPOINTS = ProblemType(
+    "too-many-webhook-endpoints", 409, "You have as many webhook endpoints as one may have"
+)
 STORE_UNAVAILABLE = ProblemType(
     "service-unavailable", 503, "The service could not save the change; nothing was saved"
 )
@@ -125,6 +130,8 @@ PROBLEM_TYPES: dict[type[Exception], ProblemType] = {
     # Lost a race for a fresh key: the other request is running, the same answer as above.
     IdempotencyKeyTaken: REQUEST_IN_PROGRESS,
     CallbackJobNotFound: NOT_FOUND,
+    WebhookEndpointNotFound: NOT_FOUND,
+    TooManyWebhookEndpoints: TOO_MANY_ENDPOINTS,
     CallbackJobPending: DELIVERY_PENDING,
     StoreUnavailable: STORE_UNAVAILABLE,
     # Any refusal of the core not named above is still the client's to fix, never a 5xx.
@@ -142,6 +149,12 @@ _DETAILS: dict[ProblemType, str] = {
     STORE_UNAVAILABLE: "The database is unavailable just now; retry shortly.",
 }
 
+# Where one kind covers several errors, the error's own detail comes first.
+_ERROR_DETAILS: dict[type[Exception], str] = {
+    WebhookEndpointNotFound: "No webhook endpoint with this id is yours.",
+    TooManyWebhookEndpoints: "Delete one you no longer use, or change its url and events.",
+}
+
 
 def problem_response(error: Exception) -> Response:
     """The one dispatcher: any error raised while serving a native call, as a problem."""
@@ -151,7 +164,8 @@ def problem_response(error: Exception) -> Response:
     if kind is None:
         log.error("native call failed: %s", type(error).__name__, exc_info=error)
         return render(NativeProblem(INTERNAL, "The error was logged; try again later."))
-    problem = NativeProblem(kind, _DETAILS.get(kind) or str(error) or kind.title)
+    detail = _ERROR_DETAILS.get(type(error)) or _DETAILS.get(kind)
+    problem = NativeProblem(kind, detail or str(error) or kind.title)
     if isinstance(error, InvalidInput | BadInput):
         problem.detail = _summary(error.problems)
         problem.errors = [

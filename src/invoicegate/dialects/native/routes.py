@@ -5,18 +5,18 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 from starlette.types import Receive, Scope, Send
 
 from invoicegate.dialects.native import idempotency, translate
+from invoicegate.dialects.native.endpoints import WebhookEndpointsApi
 from invoicegate.dialects.native.idempotency import AnsweringRunner, Runner, Services
-from invoicegate.dialects.native.openapi import OPERATIONS
+from invoicegate.dialects.native.openapi import SURFACE
 from invoicegate.dialects.native.problems import (
     BODY_TOO_LARGE,
-    INVALID_INPUT,
     METHOD_NOT_ALLOWED,
     NOT_FOUND,
     PRECONDITION_REQUIRED,
@@ -36,8 +36,8 @@ from invoicegate.dialects.native.schemas import (
     RecordPayment,
     RevisionList,
 )
+from invoicegate.dialects.native.wire import json_answer, parse_body, parse_query
 from invoicegate.dispatch import BodyTooLarge
-from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus
 from invoicegate.runtime import Runtime
@@ -60,9 +60,10 @@ M = TypeVar("M", bound=BaseModel)
 def routes(runtime: Runtime) -> list[BaseRoute]:
     """One route per path of the declared operations (openapi.py), then a 404 for the rest."""
     api = NativeApi(runtime)
+    webhooks = WebhookEndpointsApi(runtime)
     by_path: dict[str, dict[str, Endpoint]] = {}
-    for op in OPERATIONS:
-        handler: Handler = getattr(api, op.operation_id)
+    for op in SURFACE.operations:
+        handler: Handler = getattr(api, op.operation_id, None) or getattr(webhooks, op.operation_id)
         by_path.setdefault(op.path, {})[op.method] = api.endpoint(handler)
     return [
         *(Route(path, Resource(handlers)) for path, handlers in by_path.items()),
@@ -119,7 +120,7 @@ class NativeApi:
         return self._invoice(invoice, 200)
 
     async def list_invoices(self, request: Request, actor: Actor, _: Runner) -> Response:
-        query = _list_query(request)
+        query = parse_query(request, ListQuery)
         after = None
         if query.cursor is not None:
             after = translate.decode_cursor(query.cursor)
@@ -146,7 +147,7 @@ class NativeApi:
                 else None
             ),
         )
-        return _json(200, page)
+        return json_answer(200, page)
 
     async def update_invoice(self, request: Request, actor: Actor, runner: Runner) -> Response:
         """A JSON merge patch, only against the version the caller saw (If-Match)."""
@@ -204,7 +205,7 @@ class NativeApi:
 
     async def list_revisions(self, request: Request, actor: Actor, _: Runner) -> Response:
         history = await self.rt.invoices.history(actor.merchant_id, _invoice_id(request))
-        return _json(200, RevisionList(data=[translate.revision_out(r) for r in history]))
+        return json_answer(200, RevisionList(data=[translate.revision_out(r) for r in history]))
 
     # --- what every operation shares -------------------------------------------------------
 
@@ -272,16 +273,13 @@ class NativeApi:
         return raw
 
     def _body(self, request: Request, model: type[M]) -> M:
-        try:
-            return model.model_validate_json(request.state.body)
-        except ValidationError as error:
-            raise _invalid_body(error) from None
+        return parse_body(request.state.body, model)
 
     def _invoice(
         self, invoice: Invoice, status: int, headers: dict[str, str] | None = None
     ) -> Response:
         out = translate.invoice_out(invoice, self.rt.settings.public_url, self.rt.now())
-        response = _json(status, out)
+        response = json_answer(status, out)
         response.headers["ETag"] = translate.etag(invoice.version)
         for name, value in (headers or {}).items():
             response.headers[name] = value
@@ -354,43 +352,3 @@ def _if_match(request: Request, *, required: bool) -> int | None:
     if version is None:
         raise bad_header("If-Match", 'must be one ETag of this API, like "v3"')
     return version
-
-
-def _list_query(request: Request) -> ListQuery:
-    try:
-        return ListQuery.model_validate(dict(request.query_params))
-    except ValidationError as error:
-        problems = []
-        for problem in error.errors(include_url=False):
-            name = str(problem["loc"][0]) if problem["loc"] else "query"
-            reason = (
-                "is not a filter of this list"
-                if problem["type"] == "extra_forbidden"
-                else problem["msg"]
-            )
-            problems.append((name, str(reason)))
-        raise bad_parameters(problems) from None
-
-
-def _invalid_body(error: ValidationError) -> NativeProblem:
-    items: list[dict[str, str]] = []
-    for problem in error.errors(include_url=False):
-        kind = problem["type"]
-        if kind == "missing":
-            reason = "is required"
-        elif kind == "extra_forbidden":
-            reason = "is not a field here (read-only or unknown)"
-        elif kind == "json_invalid":
-            reason = "must be valid JSON"
-        elif kind in ("model_type", "model_attributes_type", "dict_type"):
-            reason = "must be a JSON object"
-        else:
-            reason = str(problem["msg"])
-        where = "".join("/" + escape(str(part)) for part in problem["loc"])
-        items.append({"pointer": where, "detail": reason})
-    detail = "; ".join(f"{i['pointer'] or 'body'}: {i['detail']}" for i in items)
-    return NativeProblem(INVALID_INPUT, detail, items)
-
-
-def _json(status: int, answer: BaseModel) -> Response:
-    return Response(answer.model_dump_json(), status, media_type=JSON)

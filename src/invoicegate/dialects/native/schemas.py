@@ -97,6 +97,47 @@ class RecordPayment(Body):
     reference: Reference = Field(description="your reference of the payment")  # type: ignore[valid-type]
 
 
+EventType = Literal[
+    "invoice.created", "invoice.updated", "invoice.paid", "invoice.cancelled", "invoice.expired"
+]
+EventTypes = Annotated[list[EventType], Field(min_length=1, max_length=5)]
+Description = text(500)
+
+
+class CreateWebhookEndpoint(Body):
+    """Where to send events; the answer holds the signing secret, that once only."""
+
+    url: HttpUrl = Field(description="http(s); with INVOICEGATE_CALLBACK_PUBLIC_ONLY public only")
+    enabled_events: EventTypes = Field(description="the event types to send here")
+    description: Description | None = None  # type: ignore[valid-type]
+
+
+class WebhookEndpointPatch(Body):
+    """A JSON merge patch: absent keeps a field; only `description` may be null (cleared)."""
+
+    url: HttpUrl | None = None
+    enabled_events: EventTypes | None = None
+    enabled: bool | None = Field(None, description="false stops deliveries, queued ones too")
+    description: Description | None = None  # type: ignore[valid-type]
+
+
+class NoQuery(BaseModel):
+    """For lists that take no parameters: any given is an error, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PageQuery(BaseModel):
+    """Position of a keyset page; a limit above the cap is served as the cap."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    limit: Annotated[int, Field(ge=1)] = Field(20, description=f"capped at {MAX_PAGE_SIZE}")
+    cursor: Annotated[str, Field(max_length=200)] | None = Field(
+        None, description="`next_cursor` of the previous page"
+    )
+
+
 class ListQuery(BaseModel):
     """Filters and position of `GET /v1/invoices`; a limit above the cap is served as the cap."""
 
@@ -189,6 +230,57 @@ class RevisionOut(Answer):
 
 class RevisionList(Answer):
     data: list[RevisionOut]
+
+
+class WebhookEndpointOut(Answer):
+    id: str
+    url: str
+    enabled_events: list[EventType]
+    description: str | None
+    enabled: bool
+    disabled_reason: str | None = Field(
+        description="why the service disabled it (a 410 Gone answer); null otherwise"
+    )
+    created_at: datetime
+    updated_at: datetime
+
+
+class NewWebhookEndpointOut(WebhookEndpointOut):
+    secret: str | None = Field(
+        description="`whsec_` + base64 key that signs every delivery; shown in this answer "
+        "only: a replay of the request with its Idempotency-Key has null here"
+    )
+
+
+class WebhookEndpointList(Answer):
+    data: list[WebhookEndpointOut]
+
+
+class AttemptOut(Answer):
+    started_at: datetime
+    finished_at: datetime | None = Field(description="null while running, or if cut off")
+    url: str
+    status: int | None = Field(description="the endpoint's HTTP status; null if none came")
+    answer: str | None = Field(description="the start of the endpoint's answer (1 KiB)")
+    latency_ms: float | None
+    error: str | None = Field(description="timeout, connection error, or why it was not sent")
+
+
+class DeliveryOut(Answer):
+    id: str = Field(description="the `webhook-id` header: the same on every retry")
+    event_type: EventType
+    invoice_id: str
+    status: Literal["pending", "delivered", "failed"]
+    created_at: datetime
+    next_attempt_at: datetime | None = Field(description="when it is tried next, if pending")
+    delivered_at: datetime | None
+    attempts: list[AttemptOut] = Field(description="oldest first")
+
+
+class DeliveryPage(Answer):
+    data: list[DeliveryOut]
+    has_more: bool
+    next_cursor: str | None
 
 
 class ProblemItem(Answer):

@@ -46,6 +46,8 @@ TABLE = ErrorTable(
         # Callback jobs are the operator's (CLI); no request of this dialect names one.
         core.CallbackJobNotFound: ErrorAnswer(404, "", "Callback not found"),
         core.CallbackJobPending: ErrorAnswer(409, "", "Callback is still being delivered."),
+        core.WebhookEndpointNotFound: ErrorAnswer(404, "", "Webhook endpoint not found"),
+        core.TooManyWebhookEndpoints: ErrorAnswer(409, "", "Too many webhook endpoints"),
         # Any refusal of the core not named above is still the client's to fix, never a 5xx.
         core.DomainError: ErrorAnswer(400, "", "Request refused"),
     },

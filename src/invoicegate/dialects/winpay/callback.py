@@ -17,6 +17,7 @@ from invoicegate.domain.callbacks import CallbackJob, NewCallbackJob
 from invoicegate.domain.events import InvoiceEvent, InvoicePaid
 from invoicegate.domain.invoice import Invoice, Payment
 from invoicegate.domain.merchant import Credential
+from invoicegate.services.callbacks import GatewayCallback
 from invoicegate.services.merchants import WINPAY
 from invoicegate.services.ports import UnitOfWork
 
@@ -50,7 +51,7 @@ def callback_payload(invoice: Invoice, payment: Payment, public_url: str) -> dic
     }
 
 
-class WinpayCallback:
+class WinpayCallback(GatewayCallback):
     dialect = WINPAY
     topics = frozenset({InvoicePaid.name})  # the gateway calls back on payment only
     needs_origin = True  # it goes to the credential the invoice was made with

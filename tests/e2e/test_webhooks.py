@@ -134,6 +134,12 @@ def test_every_event_type_arrives_signed_the_standard_webhooks_way(
     assert len({r.headers["webhook-id"] for r in requests}) == 7
 
     by_type = {(e["data"]["reference"], e["type"]): e for e in events}
+    for event in events:  # a change happened when its version was made; an expiry later
+        if event["type"] != "invoice.expired":
+            assert event["timestamp"] == event["data"]["updated_at"], event
+    expiry = by_type["EXPIRING", "invoice.expired"]
+    noticed = datetime.fromisoformat(expiry["timestamp"])
+    assert noticed >= datetime.fromisoformat(expiry["data"]["expires_at"])
     # The data is the invoice as GET /v1/invoices/{id} shows it, at that change.
     now = api("GET", f"/invoices/{paid}", 200).json()
     paid_event = by_type["PAID", "invoice.paid"]

@@ -108,7 +108,7 @@ def test_one_job_per_enabled_endpoint_subscribed_to_the_type() -> None:
     }
     body = json.loads(jobs[0].body)
     assert set(body) == {"type", "timestamp", "data"}
-    assert (body["type"], body["timestamp"]) == ("invoice.created", "2025-03-04T05:06:07+00:00")
+    assert (body["type"], body["timestamp"]) == ("invoice.created", "2025-03-04T05:06:07Z")
     data = body["data"]
     assert (data["id"], data["status"], data["version"], data["total"]) == (
         "inv-1",

@@ -12,7 +12,7 @@ acknowledges; 410 Gone disables the endpoint; anything else is retried with the 
 import base64
 import hashlib
 import hmac
-from datetime import datetime
+from datetime import UTC, datetime
 
 import orjson
 
@@ -44,7 +44,9 @@ def sign(secret: str, message_id: str, timestamp: str, body: str) -> str:
 
 def envelope(event: InvoiceEvent, public_url: str) -> str:
     data = invoice_out(event.invoice, public_url, event.at).model_dump(mode="json")
-    body = {"type": event.name, "timestamp": event.at.isoformat(), "data": data}
+    # UTC with `Z`, as the invoice's own instants are written by the API.
+    timestamp = event.at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    body = {"type": event.name, "timestamp": timestamp, "data": data}
     return orjson.dumps(body).decode()
 
 

@@ -22,8 +22,8 @@ FRAME = re.compile(
 # frame that matches one, in this order; "inclusive" counts a layer anywhere on the stack.
 LAYERS = [
     (
-        "driver calls (sqlite3 / psycopg: the database itself)",
-        r"\.(do_execute|do_commit) |psycopg/",
+        "driver calls (sqlite3 / psycopg / asyncpg: the database itself)",
+        r"\.(do_execute|do_commit) |psycopg/|asyncpg/",
     ),
     ("SQLAlchemy Core", r"sqlalchemy/"),
     ("stdlib logging + our JSON formatter", r"logging/|invoicegate/logs\.py"),

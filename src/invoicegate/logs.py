@@ -85,7 +85,9 @@ def _headline(error: BaseException) -> str:
         headline += f" from {_qualified_name(orig)}"
         error = orig
     codes = [f"{name}={getattr(error, name)}" for name in _SAFE_CODES if getattr(error, name, None)]
-    diagnostics = getattr(error, "diag", None)
+    # psycopg keeps them in `.diag`; asyncpg on the driver's own error, which SQLAlchemy's
+    # adaptation of it (the `orig` above) holds as `.driver_exception`.
+    diagnostics = getattr(error, "diag", None) or getattr(error, "driver_exception", None)
     for name in _SAFE_DIAGNOSTICS:
         value = getattr(diagnostics, name, None)
         if value:

@@ -406,7 +406,7 @@ async def pay_all(server: Server, invoice_ids: list[str]) -> None:
         payments = build_runtime(settings, transactor).payments
         await asyncio.gather(*(payments.pay_invoice(invoice_id) for invoice_id in invoice_ids))
     finally:
-        transactor.close()
+        await transactor.aclose()
 
 
 def start_worker(server: Server, log_path: Path) -> subprocess.Popen[str]:

@@ -126,3 +126,6 @@ def test_a_database_error_logs_neither_customer_data_nor_secrets(server: Server)
     for entry in logged.values():
         assert "sqlalchemy.exc.IntegrityError" in entry["exc"], entry["exc"]
         assert "[message withheld]" in entry["exc"]
+        if server.env["INVOICEGATE_DATABASE_URL"].startswith("postgresql"):  # safe codes
+            assert "sqlstate=23514" in entry["exc"], entry["exc"]
+            assert "constraint_name=injected_fault" in entry["exc"], entry["exc"]

@@ -93,7 +93,7 @@ async def deliveries(settings: Settings, **overrides: Any) -> AsyncIterator[Deli
         yield Deliveries(runtime, actor, onboarded.winpay.secret or "", merchant, worker)
     finally:
         await worker.stop(grace_seconds=0)
-        transactor.close()
+        await transactor.aclose()
 
 
 @pytest.fixture

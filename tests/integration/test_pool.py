@@ -1,18 +1,28 @@
 """The connection pool: sized by a setting, never waited on by threads, clear when full."""
 
+import asyncio
 import threading
 import time
 
 import anyio
 import psycopg
 import pytest
+from sqlalchemy.util import greenlet_spawn
 
+from invoicegate.dialects.winpay.schemas import RUPIAH
+from invoicegate.domain.invoice import Customer, InvoiceChanges, ItemSpec
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
 from invoicegate.settings import Settings
 from invoicegate.store.database import create_engine, is_sqlite
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import PooledTransactor, open_transactor
+from invoicegate.store.unit_of_work import (
+    AsyncPooledTransactor,
+    PooledTransactor,
+    SqlUnitOfWork,
+    open_transactor,
+)
+from tests.integration.conftest import World
 
 pytestmark = pytest.mark.anyio
 
@@ -75,7 +85,7 @@ async def test_more_callers_than_connections_wait_their_turn_without_timing_out(
             busy += 1
             most_busy = max(most_busy, busy)
         most_connections = max(most_connections, connections.count())
-        time.sleep(0.1)
+        slow_statement(uow, 0.1)
         with lock:
             busy -= 1
 
@@ -88,6 +98,98 @@ async def test_more_callers_than_connections_wait_their_turn_without_timing_out(
         connections.close()
     assert most_busy == 3
     assert most_connections <= 3
+
+
+def slow_statement(uow: UnitOfWork, seconds: float) -> None:
+    """A unit of work busy in the database: on PostgreSQL its units of work run on the event
+    loop (decision 0022), so the wait is the server's (pg_sleep), as a slow query would be."""
+    assert isinstance(uow, SqlUnitOfWork)
+    if uow.connection.dialect.name == "sqlite":
+        time.sleep(seconds)  # SQLite's reads run on worker threads
+    else:
+        uow.connection.exec_driver_sql(f"SELECT pg_sleep({seconds})")
+
+
+async def test_a_full_pool_fails_with_a_clear_error_while_the_loop_runs_on(
+    database_url: str,
+) -> None:
+    """PostgreSQL's pool is waited for on the event loop: the wait ends in StoreUnavailable
+    after the timeout, and other work on the loop (a ticker here) runs meanwhile."""
+    if is_sqlite(database_url):
+        pytest.skip("SQLite's readers are a thread pool: the test below")
+    upgrade(database_url)
+    transactor = open_transactor(database_url, box(), pool_size=1, pool_timeout=0.2)
+    holding = asyncio.Event()
+    ticks = 0
+
+    def hold(uow: UnitOfWork) -> None:
+        holding.set()
+        slow_statement(uow, 1.5)
+
+    async def tick() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await asyncio.sleep(0.01)
+
+    # Something else holds the only connection (a unit of work run past the transactor's
+    # turns, as a thread held it before).
+    assert isinstance(transactor, AsyncPooledTransactor)
+    holder = asyncio.create_task(greenlet_spawn(transactor.run, hold))
+    ticker = asyncio.create_task(tick())
+    try:
+        await asyncio.wait_for(holding.wait(), 10)
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailable, match="INVOICEGATE_DB_POOL_SIZE") as refused:
+            await transactor.read(lambda uow: uow.merchants.get_merchant("-"))
+        waited = time.monotonic() - started
+        assert 0.15 < waited < 1.2
+        assert "all 1 are in use" in str(refused.value)
+        assert ticks >= 5  # the loop was free while the pool was waited for
+        await holder  # the holder itself finishes normally
+    finally:
+        ticker.cancel()
+        await transactor.aclose()
+
+
+async def test_connections_the_server_ended_are_replaced_and_no_unit_of_work_fails(
+    database_url: str,
+) -> None:
+    """No ping on checkout (decision 0022): after pg_terminate_backend ended every pooled
+    connection, units of work (on the hot statements and on Core) still succeed, each
+    retried on a new connection."""
+    if is_sqlite(database_url):
+        pytest.skip("PostgreSQL's pool")
+    upgrade(database_url)
+    transactor = open_transactor(database_url, box(), pool_size=3, pool_timeout=2)
+    admin = psycopg.connect(database_url, autocommit=True)
+
+    def backend(uow: UnitOfWork) -> int:
+        assert isinstance(uow, SqlUnitOfWork)
+        return int(uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+    def hold_then_backend(uow: UnitOfWork) -> int:
+        slow_statement(uow, 0.2)
+        return backend(uow)
+
+    try:
+        before = set(await asyncio.gather(*(transactor.read(hold_then_backend) for _ in range(3))))
+        assert len(before) == 3  # the pool holds three connections
+        admin.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        await asyncio.sleep(0.2)  # the terminations reach the client sockets
+
+        # Each kind of unit of work, one after another: the first ones meet the dead
+        # connections, and every one answers.
+        assert await transactor.read(lambda uow: uow.invoices.get("missing")) is None  # hot
+        assert await transactor.read(lambda uow: uow.merchants.get_merchant("-")) is None  # Core
+        after = set(await asyncio.gather(*(transactor.read(backend) for _ in range(5))))
+        assert not after & before
+    finally:
+        admin.close()
+        await transactor.aclose()
 
 
 async def test_a_pool_that_stays_full_fails_with_a_clear_error(database_url: str) -> None:
@@ -114,3 +216,33 @@ async def test_a_pool_that_stays_full_fails_with_a_clear_error(database_url: str
         release.set()
         holder.join()
         await transactor.aclose()
+
+
+async def test_a_commit_the_database_refuses_is_store_unavailable_and_saves_nothing(
+    world: World, database_url: str
+) -> None:
+    """The COMMIT itself fails (a deferred constraint trigger, checked at COMMIT): the caller
+    hears StoreUnavailable (a 503), never a retry, and the invoice is as it was."""
+    if is_sqlite(database_url):
+        pytest.skip("SQLite's group commit: tests/integration/test_group_commit_faults.py")
+    with psycopg.connect(database_url, autocommit=True) as admin:
+        admin.execute(
+            "CREATE FUNCTION injected_fault() RETURNS trigger LANGUAGE plpgsql"
+            " AS $$ BEGIN RAISE EXCEPTION 'injected fault at commit'; END $$"
+        )
+        admin.execute(
+            "CREATE CONSTRAINT TRIGGER injected_fault AFTER INSERT ON invoice_revisions"
+            " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION injected_fault()"
+        )
+    changes = InvoiceChanges(
+        reference="ref-2",
+        customer=Customer("Changed", "082342341", ""),
+        items=[ItemSpec("01002676", 2, 260000)],
+        currency=RUPIAH,
+    )
+    service = world.runtime.invoices
+    with pytest.raises(StoreUnavailable, match="COMMIT failed"):
+        await service.update_invoice(world.actor, world.invoice.id, changes)
+    found = await service.find_invoice(world.actor, world.invoice.id)
+    assert found.snapshot() == world.invoice.snapshot()
+    assert len(await service.revisions(world.actor.merchant_id, world.invoice.id)) == 1

@@ -6,6 +6,8 @@ from typing import Any
 import orjson
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import create_async_engine as sa_create_async_engine
 
 
 def normalise_url(url: str) -> URL:
@@ -14,6 +16,17 @@ def normalise_url(url: str) -> URL:
     if parsed.drivername in ("postgresql", "postgres"):
         parsed = parsed.set(drivername="postgresql+psycopg")
     return parsed
+
+
+def async_url(url: str) -> URL:
+    """The service's own PostgreSQL connections use the asyncio driver (decision 0022)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername=f"postgresql+{ASYNC_DRIVER}")
+    return parsed
+
+
+ASYNC_DRIVER = "asyncpg"
 
 
 def is_sqlite(url: str | URL) -> bool:
@@ -86,3 +99,17 @@ def create_engine(
             ) from error
 
     return engine
+
+
+def create_async_engine(
+    url: str, *, pool_size: int = 10, pool_timeout: float = 10.0
+) -> AsyncEngine:
+    """PostgreSQL for the service: at most `pool_size` connections, no overflow, waited for
+    on the event loop for at most `pool_timeout` seconds (then sqlalchemy.exc.TimeoutError).
+
+    No ping on checkout: it was one more round trip per unit of work. A connection found
+    dead is replaced and the unit of work retried instead (unit_of_work.AsyncPooledTransactor).
+    """
+    return sa_create_async_engine(
+        async_url(url), pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, **_SAFE
+    )

@@ -57,8 +57,12 @@ class HotStatement:
         and so on, the driver's error as `.orig`), so callers see one kind of error.
         """
         parameters = self.parameters(values)
+        # The DBAPI connection: the driver's own, or, on an asyncio driver, SQLAlchemy's
+        # adaptation of it, whose calls are awaited on the event loop from a greenlet.
+        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
         try:
-            return conn.connection.driver_connection.execute(self.sql, parameters)  # type: ignore[union-attr]
+            cursor.execute(self.sql, parameters)
+            return cursor
         except self._driver_error as error:
             raise sa.exc.DBAPIError.instance(
                 self.sql,

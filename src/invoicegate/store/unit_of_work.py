@@ -17,10 +17,12 @@ from typing import Any, TypeVar
 
 import anyio.to_thread
 import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.pool import QueuePool
+from sqlalchemy.util import greenlet_spawn
 
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
-from invoicegate.store.database import create_engine, is_sqlite
+from invoicegate.store.database import create_async_engine, create_engine, is_sqlite
 from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.outbox import SqlOutbox
 from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository
@@ -63,15 +65,18 @@ class PooledTransactor:
         self._threads = anyio.CapacityLimiter(self._pool.size())
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        conn = self._checkout()
+        with conn, conn.begin():
+            return work(SqlUnitOfWork(conn, self._box))
+
+    def _checkout(self) -> sa.Connection:
         try:
-            conn = self._engine.connect()
+            return self._engine.connect()
         except sa.exc.TimeoutError:
             raise StoreUnavailable(
                 f"no database connection came free within {self._pool.timeout()} s: all "
                 f"{self._pool.size()} are in use (see INVOICEGATE_DB_POOL_SIZE in README)"
             ) from None
-        with conn, conn.begin():
-            return work(SqlUnitOfWork(conn, self._box))
 
     def connect(self) -> sa.Connection:
         return self._engine.connect()
@@ -98,6 +103,104 @@ class PooledTransactor:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+class AsyncPooledTransactor(PooledTransactor):
+    """PostgreSQL: one transaction per unit of work, run on the event loop's own thread.
+
+    The unit of work stays a synchronous function: it runs in a greenlet (SQLAlchemy's
+    asyncio bridge, what `AsyncConnection.run_sync` does), and every call it makes into the
+    asyncio driver is awaited on the event loop, so many units of work are in flight at once
+    with no worker thread and no hand-off between threads (decision 0022). Waiting for a
+    pooled connection is waiting on the event loop too.
+
+    Connections are not pinged on checkout. One found dead when a unit of work uses it (the
+    server restarted, the backend was terminated) is dropped and the unit of work run again
+    on another: nothing of it was committed. A failed COMMIT is never retried — it may have
+    landed — and reaches the caller as an error (503).
+    """
+
+    def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
+        super().__init__(engine.sync_engine, box)
+        self._async_engine = engine
+        self._dialect = engine.sync_engine.dialect
+        # As many units of work in flight as connections: the rest wait their turn here,
+        # without a timeout, as they waited for a worker thread before; the pool's timeout
+        # is for a connection held by something else (StoreUnavailable, a 503).
+        self._turns = asyncio.Semaphore(self._pool.size())
+        self._loop: asyncio.AbstractEventLoop | None = None  # the one its connections are on
+
+    def run(self, work: Callable[[UnitOfWork], T]) -> T:
+        """Inside a greenlet: check out, run the unit of work, commit."""
+        for retries_left in range(self._pool.size(), -1, -1):
+            conn = self._checkout()
+            try:
+                transaction = conn.begin()
+                try:
+                    result = work(SqlUnitOfWork(conn, self._box))
+                except sa.exc.DBAPIError as error:
+                    if not self._lost(conn, error):
+                        raise  # the statement's own failure: the caller's to answer
+                    conn.invalidate()
+                    if retries_left:
+                        log.warning("store: a pooled connection was found closed; retrying")
+                        continue
+                    lost = "the database connection was lost; nothing was saved"
+                    raise StoreUnavailable(lost) from error
+                try:
+                    transaction.commit()
+                except sa.exc.DBAPIError as error:
+                    raise StoreUnavailable(
+                        "the database COMMIT failed; the change is not known to be saved"
+                    ) from error
+                return result
+            finally:
+                conn.close()
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _checkout(self) -> sa.Connection:
+        try:
+            return super()._checkout()
+        except sa.exc.DBAPIError as error:  # refused, unknown host, too many connections
+            raise StoreUnavailable("the database cannot be reached; nothing was saved") from error
+
+    def _lost(self, conn: sa.Connection, error: sa.exc.DBAPIError) -> bool:
+        """Whether the error is the connection being gone (not the statement failing)."""
+        if error.connection_invalidated:
+            return True
+        if conn.invalidated:
+            return True
+        driver = conn.connection.dbapi_connection
+        return bool(self._dialect.is_disconnect(error.orig, driver, None))  # type: ignore[arg-type]
+
+    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+        if asyncio.get_running_loop() is not self._loop:
+            self._follow_loop()
+        async with self._turns:
+            return await greenlet_spawn(self.run, work)
+
+    read = write
+    lookup = write
+
+    def _follow_loop(self) -> None:
+        """An asyncio connection works only on the event loop it was opened on. The service
+        has one loop; a caller on another (a test setting data up with `anyio.run` beside
+        the app's loop) gets a new pool, and the old one's connections are left to close
+        with their loop."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not None:
+            self._engine.dispose(close=False)
+            self._pool = self._engine.pool  # type: ignore[assignment]
+            self._turns = asyncio.Semaphore(self._pool.size())
+        self._loop = loop
+
+    async def aclose(self) -> None:
+        await self._async_engine.dispose()
+
+    def close(self) -> None:
+        """Without an event loop to close them on, the pooled connections are dropped as they
+        are (the server ends them with the socket); a service shuts down with aclose()."""
+        self._engine.dispose(close=False)
 
 
 class GroupCommitTransactor:
@@ -345,14 +448,15 @@ def _answer(future: asyncio.Future[Any], ok: bool, value: Any) -> None:
         future.set_exception(value)
 
 
-StoreTransactor = GroupCommitTransactor | PooledTransactor
+StoreTransactor = GroupCommitTransactor | PooledTransactor | AsyncPooledTransactor
 
 
 def open_transactor(
     database_url: str, box: SecretBox, *, pool_size: int = 10, pool_timeout: float = 10.0
 ) -> StoreTransactor:
     """The transactor for this database, holding at most `pool_size` (+1 writer) connections."""
+    if not is_sqlite(database_url):
+        engine = create_async_engine(database_url, pool_size=pool_size, pool_timeout=pool_timeout)
+        return AsyncPooledTransactor(engine, box)
     readers = create_engine(database_url, pool_size=pool_size, pool_timeout=pool_timeout)
-    if is_sqlite(database_url):
-        return GroupCommitTransactor(create_engine(database_url, writer=True), readers, box)
-    return PooledTransactor(readers, box)
+    return GroupCommitTransactor(create_engine(database_url, writer=True), readers, box)

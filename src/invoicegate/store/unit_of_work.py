@@ -6,7 +6,7 @@ inside its own SAVEPOINT (a failing one rolls back alone), and they are all comm
 a single fsync: group commit. Callers are answered only after that commit.
 
 PostgreSQL takes many writers; there each unit of work is its own transaction on a pooled
-connection, and `for_update` reads lock the rows they will change.
+connection, run on the event loop (asyncpg), and `for_update` reads lock the rows they will change.
 """
 
 import asyncio
@@ -51,7 +51,8 @@ class SqlUnitOfWork:
 
 
 class PooledTransactor:
-    """One transaction per unit of work, on a worker thread (PostgreSQL, and SQLite reads).
+    """One transaction per unit of work, on a worker thread (SQLite's reads; PostgreSQL has
+    AsyncPooledTransactor below).
 
     There are as many worker threads as pooled connections, so a thread never waits for a
     connection: units of work beyond that wait on the event loop, where waiting is cheap.

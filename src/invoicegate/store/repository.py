@@ -23,7 +23,13 @@ from invoicegate.domain.money import Currency
 from invoicegate.services.ports import InvoiceFilter, InvoiceQuery, PagePosition
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.statements import HotStatement, HotStatements
-from invoicegate.store.tables import credentials, invoice_revisions, invoices, merchants
+from invoicegate.store.tables import (
+    EXPIRY_UNANNOUNCED,
+    credentials,
+    invoice_revisions,
+    invoices,
+    merchants,
+)
 
 _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
 
@@ -160,7 +166,7 @@ class SqlInvoiceRepository:
                 invoices.c.id == invoice.id,
                 invoices.c.version == invoice.version,
                 invoices.c.expires_at == invoice.expires_at,
-                _not_announced(),
+                EXPIRY_UNANNOUNCED,
             )
             .values(expiry_announced_for=invoice.expires_at)
         )
@@ -283,17 +289,8 @@ class SqlInvoiceRepository:
             raise
 
 
-def _not_announced() -> sa.ColumnElement[bool]:
-    announced = invoices.c.expiry_announced_for
-    return sa.or_(announced.is_(None), announced != invoices.c.expires_at)
-
-
 def _unannounced_expiry(now: datetime) -> sa.ColumnElement[bool]:
-    return sa.and_(
-        invoices.c.status == InvoiceStatus.UNPAID.value,
-        invoices.c.expires_at <= now,
-        _not_announced(),
-    )
+    return sa.and_(EXPIRY_UNANNOUNCED, invoices.c.expires_at <= now)
 
 
 def _raise_duplicate_reference(error: BaseException | None) -> None:

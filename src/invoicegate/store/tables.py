@@ -92,7 +92,25 @@ invoices = sa.Table(
         postgresql_where=sa.text("status != 'cancelled'"),
     ),
     sa.Index("ix_invoices_merchant_created", "merchant_id", "created_at"),
-    sa.Index("ix_invoices_status_expiry", "status", "expires_at"),
+)
+
+# Unpaid invoices whose current expiry was not announced yet: what the expiry sweep reads
+# every second (decision 0019). Partial, so the invoices that expired and were announced
+# long ago — most, in time — are not in it; the status is a literal, not a parameter, so
+# SQLite's planner can match a query's WHERE to it.
+EXPIRY_UNANNOUNCED = sa.and_(
+    invoices.c.status == sa.literal_column("'unpaid'"),
+    invoices.c.expires_at.is_not(None),
+    sa.or_(
+        invoices.c.expiry_announced_for.is_(None),
+        invoices.c.expiry_announced_for != invoices.c.expires_at,
+    ),
+)
+sa.Index(
+    "ix_invoices_unannounced_expiry",
+    invoices.c.expires_at,
+    sqlite_where=EXPIRY_UNANNOUNCED,
+    postgresql_where=EXPIRY_UNANNOUNCED,
 )
 
 invoice_revisions = sa.Table(

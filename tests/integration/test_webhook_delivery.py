@@ -5,6 +5,7 @@ sent, a changed URL takes the queued ones along, a 410 stops retrying and disabl
 import httpx
 import pytest
 
+from invoicegate.callbacks.worker import worker_for
 from invoicegate.domain.callbacks import CallbackState
 from invoicegate.domain.events import EVENT_TYPES
 from invoicegate.services.invoices import Actor
@@ -97,3 +98,26 @@ async def test_a_500_is_retried_as_a_gateway_callback_is(settings: Settings) -> 
         assert len(ids) == 1
         endpoint = await world.runtime.webhooks.get(world.actor.merchant_id, endpoint_id)
         assert endpoint.enabled is True
+
+
+async def test_the_ssrf_guard_refuses_a_metadata_address_as_for_callbacks(
+    settings: Settings,
+) -> None:
+    async with deliveries(settings) as world:
+        # The service's own worker and transport (the guard), not the test's fake network.
+        guarded = worker_for(world.runtime)
+        try:
+            metadata = "http://169.254.169.254/latest/meta-data"
+            await world.runtime.webhooks.create(
+                world.actor.merchant_id, metadata, ("invoice.created",), None
+            )
+            await world.runtime.invoices.create_invoice(await native_actor(world), terms("x"))
+            assert await guarded.claim_and_start() == 1
+            await guarded.drain()
+        finally:
+            await guarded.stop(grace_seconds=0)
+        [job] = await world.jobs()
+        [attempt] = await world.log(job.id)
+        assert attempt.status is None
+        assert attempt.error is not None and attempt.error.startswith("refused:"), attempt.error
+        assert "link-local" in attempt.error

@@ -1,21 +1,24 @@
 """Every query on webhook endpoints; their secrets are sealed with the service's key."""
 
+from collections.abc import Mapping
 from typing import Any
 
 import sqlalchemy as sa
 
 from invoicegate.domain.webhooks import WebhookEndpoint
 from invoicegate.store.secrets import SecretBox
+from invoicegate.store.statements import HotStatement, HotStatements
 from invoicegate.store.tables import webhook_endpoints
 
 _c = webhook_endpoints.c
-# Run by every change's events (dialects/native/webhooks.py), so built once: building it per
-# call (operators, cache key) was ~5 % of a PostgreSQL update's samples (decision 0022).
+# Run by every change's events (dialects/native/webhooks.py), so a hot statement (decision
+# 0010): built per call, it was ~5 % of a PostgreSQL update's samples (decision 0022).
 _SUBSCRIBED = (
     sa.select(webhook_endpoints)
     .where(_c.merchant_id == sa.bindparam("p_merchant"), _c.enabled.is_(True))
     .order_by(_c.created_at, _c.id)
 )
+_HOT = HotStatements(lambda dialect: {"subscribed": HotStatement(_SUBSCRIBED, dialect)})
 
 
 class SqlWebhookEndpoints:
@@ -49,8 +52,10 @@ class SqlWebhookEndpoints:
     def subscribed(self, merchant_id: str, event_type: str) -> list[WebhookEndpoint]:
         # Few endpoints per merchant (MAX_ENDPOINTS): the event filter runs here, not in SQL,
         # where JSON membership is spelt differently by SQLite and PostgreSQL.
-        rows = self._conn.execute(_SUBSCRIBED, {"p_merchant": merchant_id}).mappings()
-        return [e for e in map(self._endpoint, rows) if e.hears(event_type)]
+        hot = _HOT.of(self._conn.dialect)["subscribed"]
+        rows = hot.run(self._conn, {"p_merchant": merchant_id}).fetchall()
+        endpoints = (self._endpoint(hot.row(row) or {}) for row in rows)
+        return [e for e in endpoints if e.hears(event_type)]
 
     def save(self, endpoint: WebhookEndpoint) -> None:
         self._conn.execute(
@@ -60,7 +65,7 @@ class SqlWebhookEndpoints:
     def delete(self, endpoint_id: str) -> None:
         self._conn.execute(sa.delete(webhook_endpoints).where(_c.id == endpoint_id))
 
-    def _endpoint(self, row: sa.RowMapping) -> WebhookEndpoint:
+    def _endpoint(self, row: Mapping[Any, Any]) -> WebhookEndpoint:
         return WebhookEndpoint(
             id=row["id"],
             merchant_id=row["merchant_id"],

@@ -87,3 +87,21 @@ async def test_hmac_secrets_are_stored_encrypted(world: World) -> None:
     assert onboarded.winpay.secret and onboarded.winpay.secret not in stored
     credential = await world.runtime.merchants.credential("winpay", onboarded.winpay.public_id)
     assert credential is not None and credential.secret == onboarded.winpay.secret
+
+
+async def test_lookups_each_end_their_read_transaction_whatever_ran_in_them(
+    world: World,
+) -> None:
+    """A SQLite lookup's read transaction is begun on the driver (decision 0021); a statement
+    run through SQLAlchemy inside it (find by reference) joins it. Each lookup must end its
+    own, or the next would fail to begin, or keep reading an old snapshot."""
+    invoices = world.runtime.invoices
+    for name in ("Budi", "Citra"):
+        found = await invoices.find_by_reference(world.actor, "ref-1")  # SQLAlchemy Core
+        assert found.id == world.invoice.id
+        with pytest.raises(InvoiceNotFound):  # a lookup ended by an error
+            await invoices.find_invoice(world.actor, "00000000-0000-0000-0000-000000000000")
+        changes = InvoiceChanges(customer=Customer(name, "0811", ""))
+        await invoices.update_invoice(world.actor, world.invoice.id, changes)
+        seen = await invoices.find_invoice(world.actor, world.invoice.id)  # hot statement
+        assert seen.customer.name == name  # the commit above is seen: no stale snapshot

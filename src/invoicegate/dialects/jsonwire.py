@@ -6,6 +6,7 @@ common, so they live outside any one dialect (dialects never import each other).
 """
 
 import re
+import uuid
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
@@ -35,6 +36,23 @@ def storable(value: str) -> bool:
 # NUL, or a lone surrogate (JSON's \ud800 escapes make them); one regex scan in C, where a
 # Python loop over every character of every text field cost a few percent of an update.
 _NOT_STORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+# An invoice id as the service writes it: what str(uuid.UUID(raw)) gives back for it.
+_CANONICAL_ID = re.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def canonical_id(raw: str) -> str | None:
+    """The id in its canonical form (lowercase, hyphenated), or None if it is no UUID.
+
+    Ids as the service gave them out pass one regex; any other spelling of a UUID (upper
+    case, braces, no hyphens) is parsed, as before."""
+    if _CANONICAL_ID.fullmatch(raw):
+        return raw
+    try:
+        return str(uuid.UUID(raw))
+    except ValueError:
+        return None
 
 
 def plain_text(value: str) -> str:

@@ -46,6 +46,19 @@ _JSON = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 _SAFE = {"hide_parameters": True, **_JSON}
 
 
+def begin_read(driver: sqlite3.Connection, dialect: sa.Dialect) -> None:
+    """A SQLite reader's BEGIN (deferred: it takes no lock), straight on the driver: through
+    SQLAlchemy's execution machinery it cost more than SQLite spends on a whole find
+    (docs/decisions/0021-sqlite-lookup-transaction.md). A driver error is raised as
+    SQLAlchemy raises it, as the hot statements do."""
+    try:
+        driver.execute("BEGIN")
+    except sqlite3.Error as error:
+        raise sa.exc.DBAPIError.instance(
+            "BEGIN", (), error, sqlite3.Error, hide_parameters=True, dialect=dialect
+        ) from error
+
+
 def create_engine(
     url: str, *, writer: bool = False, pool_size: int = 10, pool_timeout: float = 10.0
 ) -> Engine:
@@ -88,15 +101,9 @@ def create_engine(
         if writer:
             connection.exec_driver_sql(begin)
             return
-        # A reader's BEGIN (deferred: it takes no lock) goes straight to the driver: through
-        # SQLAlchemy's execution machinery it cost more than SQLite spends on the whole find
-        # (docs/decisions/0021-lookup-begin-on-the-driver.md).
-        try:
-            connection.connection.driver_connection.execute(begin)  # type: ignore[union-attr]
-        except sqlite3.Error as error:
-            raise sa.exc.DBAPIError.instance(
-                begin, (), error, sqlite3.Error, hide_parameters=True, dialect=connection.dialect
-            ) from error
+        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        if not driver.in_transaction:  # else a lookup's own, begun on the driver (unit_of_work)
+            begin_read(driver, connection.dialect)
 
     return engine
 

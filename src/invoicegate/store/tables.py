@@ -30,6 +30,23 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC)  # type: ignore[no-any-return]
 
+    # On SQLite each value went through two processors (ours, then SQLAlchemy's DATETIME
+    # formatting it with `%` and a dict of seven fields), ~4x the time of one function
+    # writing exactly SQLAlchemy's SQLite storage format, "YYYY-MM-DD HH:MM:SS.ffffff".
+
+    def bind_processor(self, dialect: Dialect) -> Any:
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+        return process
+
 
 merchants = sa.Table(
     "merchants",

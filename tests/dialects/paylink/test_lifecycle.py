@@ -27,6 +27,17 @@ def revisions(paylink: PaylinkClient, invoice_id: str) -> Any:
     return anyio.run(run)
 
 
+def test_an_id_in_another_spelling_of_its_uuid_names_the_same_invoice(
+    paylink: PaylinkClient,
+) -> None:
+    invoice_id = paylink.create()["invoiceId"]
+    for spelling in (invoice_id.upper(), invoice_id.replace("-", "")):
+        answer = paylink.call("GET", f"/{spelling}")
+        assert answer.status_code == 200, spelling
+        assert answer.json()["invoiceId"] == invoice_id
+    assert paylink.call("GET", f"/{invoice_id}0").status_code == 404
+
+
 def test_paid_invoice_cannot_be_updated_or_deleted(paylink: PaylinkClient) -> None:
     invoice_id = paylink.create()["invoiceId"]
     pay(paylink, invoice_id)

@@ -133,6 +133,17 @@ def test_an_update_may_take_a_deleted_invoices_ref(winpay: WinpayClient) -> None
     assert winpay.call("GET", "/api/findByRef/FREED").json()["responseData"]["id"] == other_id
 
 
+def test_an_id_in_another_spelling_of_its_uuid_finds_the_invoice(winpay: WinpayClient) -> None:
+    """Ids are read as UUIDs: upper case or without hyphens name the same invoice."""
+    invoice_id = winpay.create()["id"]
+    for spelling in (invoice_id.upper(), invoice_id.replace("-", ""), f"{{{invoice_id}}}"):
+        answer = winpay.call("GET", f"/api/find/{spelling}")
+        assert answer.status_code == 200, spelling
+        assert answer.json()["responseData"]["id"] == invoice_id
+    expect_not_found(winpay.call("GET", f"/api/find/{invoice_id}0"))
+    expect_not_found(winpay.call("GET", f"/api/find/{invoice_id[:-1]}g"))
+
+
 def test_unknown_ids_and_refs_are_not_found(winpay: WinpayClient) -> None:
     unknown = "00000000-0000-4000-8000-000000000000"
     expect_not_found(winpay.call("GET", f"/api/find/{unknown}"))

@@ -1,7 +1,6 @@
 """Paylink merchant invoices API endpoints: create, list, get, update, delete (§2)."""
 
 import re
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any, TypeVar
@@ -10,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from invoicegate.dialects.jsonwire import NOT_STORABLE, parse_exact_body, storable
+from invoicegate.dialects.jsonwire import NOT_STORABLE, canonical_id, parse_exact_body, storable
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.errors import TABLE, render
 from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, UpdateInvoiceBody
@@ -191,7 +190,7 @@ def _query_int(value: str | None, field: str, default: int, problems: list[Probl
 
 def _invoice_id(request: Request) -> str:
     """Ids are UUIDs; anything else cannot name an invoice, so it is simply not found."""
-    try:
-        return str(uuid.UUID(request.path_params["invoiceId"]))
-    except ValueError:
-        raise InvoiceNotFound from None
+    invoice_id = canonical_id(request.path_params["invoiceId"])
+    if invoice_id is None:
+        raise InvoiceNotFound
+    return invoice_id

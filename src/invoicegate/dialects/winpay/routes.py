@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from invoicegate.dialects.jsonwire import storable
+from invoicegate.dialects.jsonwire import canonical_id, storable
 from invoicegate.dialects.winpay import translate
 from invoicegate.dialects.winpay.errors import TABLE, answer, renderer
 from invoicegate.dialects.winpay.schemas import (
@@ -150,11 +150,10 @@ def _reference(request: Request) -> str:
 
 def _invoice_id(request: Request) -> str:
     """Ids are UUIDs; anything else cannot name an invoice, so it is simply not found."""
-    raw = request.path_params["id"]
-    try:
-        return str(uuid.UUID(raw))
-    except ValueError:
-        raise InvoiceNotFound from None
+    invoice_id = canonical_id(request.path_params["id"])
+    if invoice_id is None:
+        raise InvoiceNotFound
+    return invoice_id
 
 
 __all__ = ["routes", "sign"]

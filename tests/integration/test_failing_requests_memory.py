@@ -81,21 +81,31 @@ async def _failing_calls(client: httpx.AsyncClient, runtime: Any) -> dict[str, C
 
 
 async def _growth(client: httpx.AsyncClient, calls: dict[str, Call]) -> dict[str, int]:
-    """Bytes still allocated after REQUESTS more failures of each kind, past a warm-up."""
+    """Bytes still allocated after REQUESTS more failures of each kind, past a warm-up.
+
+    Measured over two windows of REQUESTS each, keeping the smaller: a leak grows in every
+    window (the old one held ~10 MB in each), while a one-time growth lands in one window
+    at most. One such was seen here after ~950 earlier tests: the interpreter's table of
+    interned strings resizing (3.8 MB in one block, from an import's path handling), at a
+    moment set by everything the session interned before.
+    """
     grew: dict[str, int] = {}
     for kind, call in calls.items():
         for _ in range(WARM_UP):
             assert (await call(client)).status_code in (401, 404)
-        gc.collect()
-        tracemalloc.start()
-        try:
-            before = tracemalloc.get_traced_memory()[0]
-            for _ in range(REQUESTS):
-                assert (await call(client)).status_code in (401, 404)
+        windows: list[int] = []
+        for _ in range(2):
             gc.collect()
-            grew[kind] = tracemalloc.get_traced_memory()[0] - before
-        finally:
-            tracemalloc.stop()
+            tracemalloc.start()
+            try:
+                before = tracemalloc.get_traced_memory()[0]
+                for _ in range(REQUESTS):
+                    assert (await call(client)).status_code in (401, 404)
+                gc.collect()
+                windows.append(tracemalloc.get_traced_memory()[0] - before)
+            finally:
+                tracemalloc.stop()
+        grew[kind] = min(windows)
     return grew
 
 

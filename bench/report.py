@@ -25,6 +25,7 @@ LABELS = {
     "sqlite": "Winpay seed update, SQLite (WAL, synchronous=FULL)",
     "paylink-sqlite": "Paylink seed update, SQLite",
     "find-sqlite": "Winpay find, SQLite",
+    "native-sqlite": "native PATCH with If-Match, SQLite",
     "postgres": "Winpay seed update, PostgreSQL (synchronous_commit=on), 1 process",
     "postgres-2proc": "Winpay seed update, PostgreSQL, 2 processes",
     "sqlite-1m": "Winpay seed update, SQLite, {invoices:,} invoices x {revisions} revisions",
@@ -35,6 +36,7 @@ GOALS: dict[str, tuple[float | None, float | None]] = {
     "sqlite": (0.15, 20),
     "paylink-sqlite": (0.15, 20),
     "find-sqlite": (0.30, None),
+    "native-sqlite": (0.15, 20),  # issue 9: the Winpay update's goal
     "postgres": (0.07, 50),
 }
 # The scale rows' p99 must stay within 1.5x of the same load's on 1,000 invoices.

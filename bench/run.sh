@@ -10,7 +10,8 @@
 #   PROFILE=1 TARGETS="bare sqlite" bash bench/run.sh   # + a py-spy flame graph per target
 #
 # Targets (TARGETS, default all but the scale ones): bare, sqlite (Winpay seed update),
-# paylink-sqlite (Paylink seed update), find-sqlite (Winpay signed find), postgres (Winpay
+# paylink-sqlite (Paylink seed update), find-sqlite (Winpay signed find), native-sqlite (the
+# native API's PATCH with If-Match, issue 9, at the Winpay update's goal), postgres (Winpay
 # update), postgres-2proc (two server processes on one PostgreSQL database, each loaded by
 # its own wrk with half the connections); SCALE=1 adds sqlite-1m and postgres-1m: the Winpay
 # update spread over a database bulk-loaded (bench/db.py) to SCALE_INVOICES invoices with
@@ -25,7 +26,7 @@ cd "$(dirname "$0")/.."
 DURATION=${DURATION:-20}
 CONNECTIONS=${CONNECTIONS:-32}
 INVOICES=${INVOICES:-1000}
-TARGETS=${TARGETS:-bare sqlite paylink-sqlite find-sqlite postgres postgres-2proc}
+TARGETS=${TARGETS:-bare sqlite paylink-sqlite find-sqlite native-sqlite postgres postgres-2proc}
 SCALE=${SCALE:-0}
 SCALE_INVOICES=${SCALE_INVOICES:-1000000}
 SCALE_REVISIONS=${SCALE_REVISIONS:-3}
@@ -136,7 +137,7 @@ run_wrk() {
     set +a
     echo "== $out: wrk -t1 -c$connections -d${DURATION}s on $URL" >&2
     BENCH_IDS="$ids" wrk -t1 -c"$connections" -d"${DURATION}s" --latency --timeout 10s \
-        -s bench/update.lua "$URL" >"$RUN_DIR/$out.wrk.txt"
+        -s "${WRK_SCRIPT:-bench/update.lua}" "$URL" >"$RUN_DIR/$out.wrk.txt"
     cat "$RUN_DIR/$out.wrk.txt" >&2
     BENCH_LINE=$(grep '^BENCH ' "$RUN_DIR/$out.wrk.txt" | sed 's/^BENCH //')
 }
@@ -198,6 +199,22 @@ bench_service() {
     unset BENCH_OP
 }
 
+# bench_native NAME DATABASE_URL: the native API's PATCH (bench/native_patch.lua) over
+# INVOICES invoices made through POST /v1/invoices (bench/setup_native.py).
+bench_native() {
+    local name=$1 db_url=$2 before after
+    serve_service "$name" "$db_url"
+    "$BIN/python" bench/setup_native.py --url "$URL" --count "$INVOICES" --out "$WORK/$name"
+    before=$("$BIN/python" bench/db.py revisions "$db_url")
+    watch_server "$name" "$SERVER_PID"
+    WRK_SCRIPT=bench/native_patch.lua run_wrk "$name"
+    stop_server
+    after=$("$BIN/python" bench/db.py revisions "$db_url")
+    echo "target=$name $BENCH_LINE revisions_before=$before revisions=$after writes=1" \
+        "invoices=$INVOICES db_bytes=$("$BIN/python" bench/db.py size "$db_url")" \
+        "connections=$CONNECTIONS processes=1" >>"$RUN_DIR/summary.txt"
+}
+
 # bench_two_processes NAME DATABASE_URL: two servers on one database, each loaded at the same
 # time by its own wrk with half the connections over half the invoices; the row adds up the
 # throughput and takes the worse p50/p99.
@@ -246,6 +263,7 @@ for target in $TARGETS; do
     sqlite) bench_service sqlite "sqlite:///$WORK/sqlite/bench.db" ;;
     paylink-sqlite) bench_service paylink-sqlite "sqlite:///$WORK/paylink-sqlite/bench.db" paylink ;;
     find-sqlite) bench_service find-sqlite "sqlite:///$WORK/find-sqlite/bench.db" winpay find ;;
+    native-sqlite) bench_native native-sqlite "sqlite:///$WORK/native-sqlite/bench.db" ;;
     sqlite-1m)
         bench_service sqlite-1m "sqlite:///$WORK/sqlite-1m/bench.db" winpay update "$SCALE_INVOICES"
         rm -rf "$WORK/sqlite-1m"

@@ -6,6 +6,7 @@ write lock serialises claims. Either way the lease (token + expiry) is what keep
 workers from delivering one job: a job comes due again only when its lease runs out.
 """
 
+from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
@@ -214,32 +215,10 @@ class SqlOutbox:
 
 
 def _attempt(row: sa.RowMapping) -> DeliveryAttempt:
-    return DeliveryAttempt(
-        job_id=row["job_id"],
-        started_at=row["started_at"],
-        url=row["url"],
-        finished_at=row["finished_at"],
-        status=row["status"],
-        answer=row["answer"],
-        latency_ms=row["latency_ms"],
-        error=row["error"],
-    )
+    return DeliveryAttempt(**{f.name: row[f.name] for f in fields(DeliveryAttempt)})
 
 
 def _job(row: sa.RowMapping) -> CallbackJob:
-    return CallbackJob(
-        id=row["id"],
-        topic=row["topic"],
-        invoice_id=row["invoice_id"],
-        merchant_id=row["merchant_id"],
-        dialect=row["dialect"],
-        destination_id=row["destination_id"],
-        url=row["url"],
-        body=row["body"],
-        state=CallbackState(row["state"]),
-        attempts=row["attempts"],
-        next_attempt_at=row["next_attempt_at"],
-        created_at=row["created_at"],
-        delivered_at=row["delivered_at"],
-        lease_token=row["lease_token"],
-    )
+    # The columns carry the dataclass's names; only the state needs its enum back.
+    values = {f.name: row[f.name] for f in fields(CallbackJob)}
+    return CallbackJob(**{**values, "state": CallbackState(row["state"])})

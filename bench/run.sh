@@ -19,7 +19,8 @@
 #
 # DURATION (s, default 20, at most 240: one signed timestamp must stay valid for the run),
 # CONNECTIONS (32), INVOICES (1000), SCALE_INVOICES (1000000), SCALE_REVISIONS (3),
-# PGHOST/PGPORT (127.0.0.1/5432; PostgreSQL targets are skipped if nothing answers there).
+# PGHOST/PGPORT (127.0.0.1/5432; PostgreSQL targets are skipped if nothing answers there),
+# PG_DB (invoicegate_bench: the database each PostgreSQL target drops and creates).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -34,7 +35,7 @@ PROFILE=${PROFILE:-0}
 if [ "$SCALE" = 1 ]; then TARGETS="$TARGETS sqlite-1m postgres-1m"; fi
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
-PG_DB=invoicegate_bench
+PG_DB=${PG_DB:-invoicegate_bench} # another name lets two runs share one PostgreSQL
 PG_URL=postgresql://$PGHOST:$PGPORT/$PG_DB
 export PGOPTIONS="--client-min-messages=warning" # no NOTICE from DROP DATABASE IF EXISTS
 BIN=$PWD/.venv/bin

@@ -94,6 +94,8 @@ def create_engine(
         cursor.execute("PRAGMA synchronous=FULL")  # a commit we answer for survives power loss
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        if writer:  # its COMMIT does not copy the WAL back: store/checkpointer.py does
+            cursor.execute("PRAGMA wal_autocheckpoint=0")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")

@@ -23,6 +23,7 @@ from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
+from invoicegate.store.checkpointer import Checkpointer
 from invoicegate.store.database import begin_read, create_async_engine, create_engine, is_sqlite
 from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.outbox import SqlOutbox
@@ -231,6 +232,8 @@ class GroupCommitTransactor:
         self._lookups: sa.Connection | None = None
         # BEGIN IMMEDIATE taken on the previous COMMIT's trip, for units already waiting.
         self._begun: sa.RootTransaction | None = None
+        # WAL checkpoints, off the COMMIT's path (the writer's engine has them off).
+        self._checkpoints = Checkpointer(writer.url.database or "")
 
     async def write(self, work: Callable[[UnitOfWork], T]) -> T:
         if self._closed or self._stopping:
@@ -311,6 +314,7 @@ class GroupCommitTransactor:
         for _, future in left:
             _answer(future, False, StoreUnavailable("the writer is shut down; nothing was saved"))
         self._io.shutdown(wait=True)
+        self._checkpoints.close()
         self._disconnect()
         if self._lookups is not None:
             self._lookups.close()
@@ -402,6 +406,8 @@ class GroupCommitTransactor:
         on a busy machine, of the core), measured at ~5 ms a trip (decision 0013)."""
         transaction.commit()
         conn = self._conn
+        if conn is not None:
+            self._checkpoints.committed(conn.connection.driver_connection)  # type: ignore[arg-type]
         if conn is None or not self._pending or self._stopping or self._closed:
             return None
         try:

@@ -1,0 +1,103 @@
+"""SQLite's WAL checkpoints on a thread and connection of their own, off the writer's COMMIT.
+
+In WAL mode a COMMIT appends the pages it changed to the WAL; a checkpoint copies them back
+into the database file and fsyncs it. By default the connection whose COMMIT takes the WAL
+past 1,000 pages runs that checkpoint before its COMMIT returns: with the group-commit writer,
+every caller of that batch (and every batch waiting behind it) waited for up to 1,000 writes
+into the database file and its fsync. At a million invoices those pages are all different,
+and it set the tail of the update's latency (decision 0026).
+
+So the writer's connection runs with `wal_autocheckpoint=0` (database.create_engine), and
+this thread runs PASSIVE checkpoints on its own connection while the writer goes on
+committing: a PASSIVE checkpoint takes no write lock and waits for nobody; it copies what no
+reader still needs, and SQLite keeps the WAL authoritative until the copy is on disk, so a
+checkpoint cut short (a crash, a kill) loses nothing.
+
+What the thread cannot do alone is rewind the WAL. SQLite writes the WAL from its beginning
+again only when a write transaction begins after all of it was copied back; under steady
+load the writer begins the next batch on the same trip as the COMMIT (decision 0013), so that
+moment never comes by itself and the WAL would grow for as long as the load lasts. When it
+has grown past `limit_pages`, `rewind_due` asks the writer to copy back the rest itself,
+between its next COMMIT and BEGIN (`rewind`): one short checkpoint (the thread has copied all
+but the last batch or two) per `limit_pages`, instead of a long one per 1,000 pages.
+"""
+
+import logging
+import sqlite3
+import threading
+
+log = logging.getLogger("invoicegate.store")
+
+
+class Checkpointer:
+    """PASSIVE checkpoints of one SQLite database on a daemon thread, woken by commits."""
+
+    INTERVAL_SECONDS = 0.1  # between two checkpoints at least: fewer fsyncs, a page copied once
+    LIMIT_PAGES = 10_000  # the WAL is rewound beyond this (~40 MB of 4 KiB pages)
+
+    def __init__(self, path: str) -> None:
+        self._path = path
+        self._interval = self.INTERVAL_SECONDS
+        self._limit = self.LIMIT_PAGES
+        self._committed = threading.Event()
+        self._stopped = threading.Event()
+        # Set by the thread, read and cleared by the writer: plain attributes are enough (the
+        # GIL), and a stale value costs one checkpoint early or late, never a wrong one.
+        self.rewind_due = False
+        self.wal_pages = 0  # pages in the WAL at the last checkpoint (for tests and curiosity)
+        self.checkpoints = 0
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint", daemon=True)
+        self._thread.start()
+
+    def committed(self, writer: sqlite3.Connection) -> None:
+        """The writer committed (on its connection, now outside a transaction): wake the
+        thread, or, when the WAL is due to be rewound, copy back what is left right here, so
+        that the writer's next BEGIN writes the WAL from its start again."""
+        if self.rewind_due:
+            self._rewind(writer)
+        self._committed.set()
+
+    def _rewind(self, writer: sqlite3.Connection) -> None:
+        self.rewind_due = False
+        try:
+            writer.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except sqlite3.Error:  # the thread's next checkpoint asks again
+            log.warning("sqlite checkpoint on the writer's connection failed", exc_info=True)
+
+    def close(self) -> None:
+        """Stop the thread (after the checkpoint in hand) and close its connection."""
+        self._stopped.set()
+        self._committed.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        conn: sqlite3.Connection | None = None
+        try:
+            while not self._stopped.is_set():
+                self._committed.wait()
+                if self._stopped.is_set():
+                    break
+                self._committed.clear()
+                if not self.rewind_due:  # else the writer's checkpoint is next; do not race it
+                    conn = self._checkpoint(conn)
+                self._stopped.wait(self._interval)
+        finally:
+            if conn is not None:
+                conn.close()
+
+    def _checkpoint(self, conn: sqlite3.Connection | None) -> sqlite3.Connection | None:
+        """One PASSIVE checkpoint; the connection to use next time (None: reconnect)."""
+        try:
+            if conn is None:
+                conn = sqlite3.connect(self._path, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA synchronous=FULL")  # the copy is fsynced before it counts
+            busy, pages, _copied = conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        except sqlite3.Error:
+            log.warning("sqlite checkpoint failed; the next commit retries", exc_info=True)
+            if conn is not None:
+                conn.close()
+            return None
+        self.checkpoints += 1
+        self.wal_pages = pages
+        self.rewind_due = not busy and pages >= self._limit
+        return conn

@@ -4,7 +4,11 @@ Writes into --out:
   ids.txt   one "<update path> <ref>" line per invoice (refs are bench-1 … bench-N)
   auth.env  BENCH_DIALECT and the dialect's auth for bench/update.lua: WINPAY_KEY,
             WINPAY_TIMESTAMP, WINPAY_SIGNATURE (the signature covers only the timestamp,
-            which the service accepts for 300 s from now), or PAYLINK_API_KEY
+            which the service accepts for 300 s from now) and WINPAY_SECRET (for --resign), or
+            PAYLINK_API_KEY
+
+--resign --out DIR signs a fresh timestamp into DIR/auth.env (the scale targets' bulk load
+takes minutes between the setup and the load).
 
 The merchant comes from `invoicegate merchant create --json` (same environment as the server)
 unless --key and --secret are given. --fake writes random ids and a made-up key instead, for
@@ -120,7 +124,16 @@ def winpay_auth(key: str, secret: str) -> str:
         f"WINPAY_KEY={headers['X-Winpay-Key']}\n"
         f"WINPAY_TIMESTAMP={headers['X-Winpay-Timestamp']}\n"
         f"WINPAY_SIGNATURE={headers['X-Winpay-Signature']}\n"
+        f"WINPAY_SECRET={secret}\n"
     )
+
+
+def resign(out: Path) -> None:
+    auth = dict(line.split("=", 1) for line in (out / "auth.env").read_text().splitlines())
+    if auth["BENCH_DIALECT"] != "winpay":
+        return  # Paylink's key does not expire
+    fresh = winpay_auth(auth["WINPAY_KEY"], auth["WINPAY_SECRET"])
+    (out / "auth.env").write_text(f"BENCH_DIALECT=winpay\n{fresh}")
 
 
 def main() -> None:
@@ -133,7 +146,12 @@ def main() -> None:
     parser.add_argument("--secret")
     parser.add_argument("--fake", action="store_true", help="random ids, no server (bare app)")
     parser.add_argument("--dialect", choices=["winpay", "paylink"], default="winpay")
+    parser.add_argument("--resign", action="store_true", help="only sign a fresh timestamp")
     args = parser.parse_args()
+
+    if args.resign:
+        resign(args.out)
+        return
 
     if args.fake:
         key, secret = "bench-key", "bench-secret"

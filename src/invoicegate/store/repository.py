@@ -1,7 +1,8 @@
 """Every query the service runs, mapping rows to domain objects and back explicitly."""
 
-from collections.abc import Mapping
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
+from operator import attrgetter
 from typing import Any
 
 import sqlalchemy as sa
@@ -72,6 +73,7 @@ _SAVED_COLUMNS = (
     "expires_at due_date status version payment updated_at"
 ).split()
 _REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
+_revision_values = attrgetter(*_REVISION_COLUMNS)
 
 
 def _hot(dialect: Dialect) -> dict[str, HotStatement]:
@@ -95,11 +97,11 @@ class SqlInvoiceRepository:
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         hot = self._hot["by_id_locked" if for_update else "by_id"]
-        row = hot.row(hot.run(self._conn, {"p_id": invoice_id}).fetchone())
-        return _invoice_from_row(row) if row else None
+        raw = hot.run(self._conn, {"p_id": invoice_id}).fetchone()
+        return _invoice_from_row(hot.values(raw)) if raw else None
 
     def get_by_checkout_slug(self, slug: str) -> Invoice | None:
-        row = self._conn.execute(_BY_SLUG, {"p_slug": slug}).mappings().first()
+        row = self._conn.execute(_BY_SLUG, {"p_slug": slug}).first()
         return _invoice_from_row(row) if row else None
 
     def get_live_by_reference(
@@ -107,7 +109,7 @@ class SqlInvoiceRepository:
     ) -> Invoice | None:
         query = _BY_REFERENCE_LOCKED if for_update else _BY_REFERENCE
         params = {"p_merchant": merchant_id, "p_reference": reference}
-        row = self._conn.execute(query, params).mappings().first()
+        row = self._conn.execute(query, params).first()
         return _invoice_from_row(row) if row else None
 
     def reference_taken(self, merchant_id: str, reference: str, except_id: str | None) -> bool:
@@ -155,7 +157,7 @@ class SqlInvoiceRepository:
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
-        return [_invoice_from_row(row) for row in self._conn.execute(query).mappings()]
+        return [_invoice_from_row(row) for row in self._conn.execute(query)]
 
     def announce_expiry(self, invoice: Invoice) -> bool:
         # Guarded by what was read: another node that announced this expiry first, or a
@@ -176,17 +178,7 @@ class SqlInvoiceRepository:
         return True
 
     def add_revision(self, revision: Revision) -> None:
-        values = {
-            "invoice_id": revision.invoice_id,
-            "version": revision.version,
-            "action": revision.action,
-            "actor": revision.actor,
-            "dialect": revision.dialect,
-            "at": revision.at,
-            "after": revision.after,
-            "changed": revision.changed,
-        }
-        self._hot["add_revision"].run(self._conn, values)
+        self._hot["add_revision"].run(self._conn, _revision_to_row(revision))
 
     def revisions(self, invoice_id: str) -> list[Revision]:
         rows = self._conn.execute(_REVISIONS, {"p_id": invoice_id}).mappings()
@@ -236,8 +228,7 @@ class SqlInvoiceRepository:
             .limit(query.page_size)
             .offset((query.page - 1) * query.page_size)
         )
-        rows = self._conn.execute(page).mappings()
-        return [_invoice_from_row(row) for row in rows], total
+        return [_invoice_from_row(row) for row in self._conn.execute(page)], total
 
     def page_for_merchant(
         self, merchant_id: str, where: InvoiceFilter, after: PagePosition | None, limit: int
@@ -279,7 +270,7 @@ class SqlInvoiceRepository:
             .order_by(invoices.c.created_at.desc(), invoices.c.id.desc())
             .limit(limit)
         )
-        return [_invoice_from_row(row) for row in self._conn.execute(page).mappings()]
+        return [_invoice_from_row(row) for row in self._conn.execute(page)]
 
     def _write(self, statement: sa.Executable, values: dict[str, Any]) -> sa.CursorResult[Any]:
         try:
@@ -410,27 +401,44 @@ def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
     }
 
 
-def _invoice_from_row(row: Mapping[Any, Any]) -> Invoice:
-    payment = row["payment"]
+_STATUSES = {status.value: status for status in InvoiceStatus}
+
+
+def _revision_to_row(revision: Revision) -> dict[str, Any]:
+    """The stored columns (the state before is the previous revision's: not stored)."""
+    return dict(zip(_REVISION_COLUMNS, _revision_values(revision), strict=True))
+
+
+def _invoice_from_row(row: Sequence[Any]) -> Invoice:
+    """An invoice from a row of `select(invoices)`, by position: the table's column order.
+
+    Unpacked at once rather than read by name: the find and every update map a row, and
+    a mapping's lookups per column cost more than the rest of the mapping. A column added to
+    the table fails here loudly (too many values to unpack) until it is placed below.
+    """
+    (
+        invoice_id, merchant_id, credential_id, checkout_slug, reference,
+        customer_name, customer_email, customer_phone, items, currency, _total, back_url,
+        expires_at, due_date, callback_url, status, version, payment, created_at, updated_at,
+        _expiry_announced_for,
+    ) = row  # fmt: skip
     return Invoice(
-        id=row["id"],
-        merchant_id=row["merchant_id"],
-        credential_id=row["credential_id"],
-        checkout_slug=row["checkout_slug"],
-        reference=row["reference"],
-        customer=Customer(
-            name=row["customer_name"], phone=row["customer_phone"], email=row["customer_email"]
-        ),
-        items=tuple(LineItem(*item) for item in row["items"]),
-        currency=Currency.of(row["currency"]),
-        back_url=row["back_url"],
-        expires_at=row["expires_at"],
-        due_date=row["due_date"],
-        callback_url=row["callback_url"],
-        status=InvoiceStatus(row["status"]),
-        version=row["version"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
+        id=invoice_id,
+        merchant_id=merchant_id,
+        credential_id=credential_id,
+        checkout_slug=checkout_slug,
+        reference=reference,
+        customer=Customer(name=customer_name, phone=customer_phone, email=customer_email),
+        items=tuple([LineItem(*item) for item in items]),
+        currency=Currency.of(currency),
+        back_url=back_url,
+        expires_at=expires_at,
+        due_date=due_date,
+        callback_url=callback_url,
+        status=_STATUSES[status],
+        version=version,
+        created_at=created_at,
+        updated_at=updated_at,
         payment=_payment_from_json(payment) if payment else None,
     )
 

@@ -37,18 +37,29 @@ class HotStatement:
         }
         # qmark/format styles take a sequence in the order the SQL names them; named take a dict.
         self._order: Sequence[str] | None = compiled.positiontup
-        self._processors = [(name, processors.get(name)) for name in compiled.binds]
-        if self._order is not None:
-            self._processors = [(name, processors.get(name)) for name in self._order]
-        self._results: list[tuple[str, Processor]] = [
-            (c.key, c.type.dialect_impl(dialect).result_processor(dialect, None))
-            for c in getattr(statement, "selected_columns", ())
+        self._names: list[str] = list(self._order if self._order is not None else compiled.binds)
+        # Only the values whose type has a processor are converted (on SQLite: datetimes, dates
+        # and JSON); the others pass as they are. Built once: per call, looking up and testing
+        # a processor for every value cost more than the conversions themselves.
+        self._binding = [
+            (index, proc)
+            for index, name in enumerate(self._names)
+            if (proc := processors.get(name))
+        ]
+        self.columns = [c.key for c in getattr(statement, "selected_columns", ())]
+        self._converting = [
+            (index, proc)
+            for index, c in enumerate(getattr(statement, "selected_columns", ()))
+            if (proc := c.type.dialect_impl(dialect).result_processor(dialect, None))
         ]
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        parameters = [values[name] for name in self._names]
+        for index, proc in self._binding:  # every value, None too: JSON binds None as 'null'
+            parameters[index] = proc(parameters[index])
         if self._order is not None:
-            return [proc(values[n]) if proc else values[n] for n, proc in self._processors]
-        return {n: proc(values[n]) if proc else values[n] for n, proc in self._processors}
+            return parameters
+        return dict(zip(self._names, parameters, strict=True))
 
     def run(self, conn: sa.Connection, values: Mapping[str, Any]) -> Any:
         """Execute on the connection's driver, in its current transaction; the driver's cursor.
@@ -73,14 +84,22 @@ class HotStatement:
                 dialect=self._dialect,
             ) from error
 
+    def values(self, raw: Sequence[Any]) -> Sequence[Any]:
+        """A fetched row's values, in the order of `columns`, converted as SQLAlchemy would."""
+        if not self._converting:
+            return raw
+        converted = list(raw)
+        for index, proc in self._converting:
+            value = converted[index]
+            if value is not None:
+                converted[index] = proc(value)
+        return converted
+
     def row(self, raw: Sequence[Any] | None) -> dict[str, Any] | None:
         """A fetched row as {column key: value}, converted as SQLAlchemy would."""
         if raw is None:
             return None
-        return {
-            key: proc(value) if proc and value is not None else value
-            for (key, proc), value in zip(self._results, raw, strict=True)
-        }
+        return dict(zip(self.columns, self.values(raw), strict=True))
 
 
 class HotStatements:

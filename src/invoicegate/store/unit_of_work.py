@@ -43,13 +43,41 @@ log = logging.getLogger("invoicegate.store")
 
 
 class SqlUnitOfWork:
+    """The repositories over one connection. Every unit of work uses the invoices'; the
+    others are made when first used (an update uses one of them, and made all six)."""
+
     def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
         self.connection = conn
         self.invoices = SqlInvoiceRepository(conn)
-        self.merchants = SqlMerchantRepository(conn, box)
-        self.outbox = SqlOutbox(conn)
-        self.idempotency = SqlIdempotencyRecords(conn)
-        self.webhooks = SqlWebhookEndpoints(conn, box)
+        self._box = box
+        self._merchants: SqlMerchantRepository | None = None
+        self._outbox: SqlOutbox | None = None
+        self._idempotency: SqlIdempotencyRecords | None = None
+        self._webhooks: SqlWebhookEndpoints | None = None
+
+    @property
+    def merchants(self) -> SqlMerchantRepository:
+        if self._merchants is None:
+            self._merchants = SqlMerchantRepository(self.connection, self._box)
+        return self._merchants
+
+    @property
+    def outbox(self) -> SqlOutbox:
+        if self._outbox is None:
+            self._outbox = SqlOutbox(self.connection)
+        return self._outbox
+
+    @property
+    def idempotency(self) -> SqlIdempotencyRecords:
+        if self._idempotency is None:
+            self._idempotency = SqlIdempotencyRecords(self.connection)
+        return self._idempotency
+
+    @property
+    def webhooks(self) -> SqlWebhookEndpoints:
+        if self._webhooks is None:
+            self._webhooks = SqlWebhookEndpoints(self.connection, self._box)
+        return self._webhooks
 
 
 class PooledTransactor:

@@ -1,0 +1,120 @@
+"""The hot statements write and read exactly what SQLAlchemy Core does with the same statements.
+
+The update and find paths convert values with processors picked once per statement, and map
+rows by position (store/statements.py, decision 0024); Core is the reference they must match,
+value for value, on both backends.
+"""
+
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+
+from invoicegate.domain.invoice import Invoice, LineItem, Payment, Revision
+from invoicegate.services.ports import UnitOfWork
+from invoicegate.store.repository import (
+    _BY_ID,
+    _INSERT_REVISION,
+    _UPDATE_INVOICE,
+    SqlInvoiceRepository,
+    _invoice_from_row,
+    _invoice_to_row,
+    _revision_to_row,
+)
+from invoicegate.store.tables import UtcDateTime, invoice_revisions, invoices
+from invoicegate.store.unit_of_work import SqlUnitOfWork
+from tests.integration.conftest import World, terms
+
+pytestmark = pytest.mark.anyio
+
+JAKARTA = timezone(timedelta(hours=7))
+INSTANTS = [
+    datetime(2026, 11, 22, 8, 29, 5, 123456, tzinfo=UTC),
+    datetime(2026, 11, 22, 15, 0, tzinfo=JAKARTA),  # another offset, zero microseconds
+    datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),  # a year of three digits
+]
+
+
+def test_utc_datetimes_convert_on_sqlite_as_sqlalchemys_own_processors_do() -> None:
+    dialect = sqlite.dialect()
+    column = UtcDateTime().dialect_impl(dialect)  # as statements are compiled with it
+    bind, read = column.bind_processor(dialect), column.result_processor(dialect, None)
+    # SQLAlchemy's composition: our process_bind_param / process_result_value around the
+    # SQLite DATETIME type's own processors.
+    core_bind = sa.TypeDecorator.bind_processor(column, dialect)
+    core_read = sa.TypeDecorator.result_processor(column, dialect, None)
+    assert bind is not None and read is not None
+    assert core_bind is not None and core_read is not None
+    for instant in [*INSTANTS, None]:
+        stored = bind(instant)
+        assert stored == core_bind(instant)
+        assert read(stored) == core_read(stored)
+        if instant is not None:
+            assert read(stored).tzinfo is UTC and read(stored) == instant
+    with pytest.raises(ValueError, match="naive"):
+        bind(datetime(2026, 1, 1))
+
+
+async def _in_unit(world: World, work: Any) -> Any:
+    def unit(uow: UnitOfWork) -> Any:
+        assert isinstance(uow, SqlUnitOfWork)
+        return work(uow.connection)
+
+    return await world.runtime.transactor.write(unit)
+
+
+def _raw(conn: sa.Connection, table: sa.Table, columns: list[str], where: str, key: Any) -> Any:
+    """The stored values as the driver returns them, with no type processing."""
+    names = ", ".join(f'"{name}"' for name in columns)
+    query = sa.text(f"SELECT {names} FROM {table.name} WHERE {where} = :key")
+    return tuple(conn.execute(query, {"key": key}).one())
+
+
+async def test_an_invoice_is_saved_and_read_exactly_as_core_does(world: World) -> None:
+    invoices_service = world.runtime.invoices
+    twin = await invoices_service.create_invoice(world.actor, terms("ref-twin"))
+    payment = Payment("pay-1", "qris", "QRIS", "ref-9", 260000, 1500, INSTANTS[1])
+    variants: list[dict[str, Any]] = [
+        {"expires_at": INSTANTS[0], "due_date": date(2026, 12, 1), "payment": payment},
+        {"expires_at": INSTANTS[1], "due_date": None, "payment": None, "back_url": None},
+        {"expires_at": None, "due_date": date(999, 1, 1), "updated_at": INSTANTS[2]},
+    ]
+    items = (LineItem("item-1", "01002676", 2, 130000), LineItem("item-2", "Ongkir", 1, 0))
+    saved = sorted(set(_invoice_to_row(world.invoice)) - {"reference"})  # unique per merchant
+
+    def check(conn: sa.Connection, version: int, changes: dict[str, Any]) -> None:
+        repository = SqlInvoiceRepository(conn)
+        for invoice_id in (world.invoice.id, twin.id):
+            current = repository.get(invoice_id, for_update=True)
+            assert current is not None
+            # The hot read maps a row exactly as one read through Core.
+            assert current == _invoice_from_row(conn.execute(_BY_ID, {"p_id": invoice_id}).one())
+        hot = _next(repository.get(world.invoice.id), version, changes | {"items": items})
+        core = _next(repository.get(twin.id), version, changes | {"items": items})
+        repository.save(hot)  # the hot statement
+        values = _invoice_to_row(core) | {"p_id": core.id, "p_prior": core.version - 1}
+        assert conn.execute(_UPDATE_INVOICE, values).rowcount == 1  # Core, same statement
+        assert _raw(conn, invoices, saved, "id", hot.id) == _raw(
+            conn, invoices, saved, "id", twin.id
+        )
+        assert repository.get(hot.id) == hot
+        assert repository.get(twin.id) == core
+
+        at, revision_columns = changes.get("updated_at", INSTANTS[0]), ["at", "after", "changed"]
+        revision = Revision.of("updated", None, hot, actor="a", dialect="d", at=at)
+        repository.add_revision(revision)
+        conn.execute(_INSERT_REVISION, _revision_to_row(replace(revision, invoice_id=twin.id)))
+        where = f"version = {version} AND invoice_id"
+        hot_revision = _raw(conn, invoice_revisions, revision_columns, where, hot.id)
+        assert hot_revision == _raw(conn, invoice_revisions, revision_columns, where, twin.id)
+
+    for version, changes in enumerate(variants, start=2):
+        await _in_unit(world, lambda conn, v=version, c=changes: check(conn, v, c))
+
+
+def _next(current: Invoice | None, version: int, changes: dict[str, Any]) -> Invoice:
+    assert current is not None and current.version == version - 1
+    return replace(current, **({"version": version, "updated_at": INSTANTS[0]} | changes))

@@ -12,12 +12,13 @@ from sqlalchemy.exc import IntegrityError
 from invoicegate.domain.errors import DuplicateReference, StaleVersion
 from invoicegate.domain.events import InvoiceEvent
 from invoicegate.domain.invoice import (
-    Customer,
     Invoice,
     InvoiceStatus,
-    LineItem,
     Payment,
     Revision,
+    make_customer,
+    make_invoice,
+    make_line_item,
 )
 from invoicegate.domain.merchant import Credential, Merchant
 from invoicegate.domain.money import Currency
@@ -422,14 +423,14 @@ def _invoice_from_row(row: Sequence[Any]) -> Invoice:
         expires_at, due_date, callback_url, status, version, payment, created_at, updated_at,
         _expiry_announced_for,
     ) = row  # fmt: skip
-    return Invoice(
+    return make_invoice(
         id=invoice_id,
         merchant_id=merchant_id,
         credential_id=credential_id,
         checkout_slug=checkout_slug,
         reference=reference,
-        customer=Customer(name=customer_name, phone=customer_phone, email=customer_email),
-        items=tuple([LineItem(*item) for item in items]),
+        customer=make_customer(name=customer_name, phone=customer_phone, email=customer_email),
+        items=tuple([make_line_item(*item) for item in items]),
         currency=Currency.of(currency),
         back_url=back_url,
         expires_at=expires_at,

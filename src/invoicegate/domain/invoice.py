@@ -173,7 +173,7 @@ class Invoice:
 
     @property
     def total(self) -> int:
-        return sum(item.total for item in self.items)
+        return sum([item.quantity * item.unit_price for item in self.items])  # LineItem.total
 
     def is_expired(self, now: datetime) -> bool:
         return self.expires_at is not None and now >= self.expires_at

@@ -30,16 +30,34 @@ class Subscriber(Protocol):
         invoice was created with (None for an operator's invoice)."""
 
 
-def publish(uow: UnitOfWork, subscribers: Sequence[Subscriber]) -> int:
+class Audience:
+    """Who hears each event type, worked out once rather than for every event."""
+
+    def __init__(self, subscribers: Sequence[Subscriber]) -> None:
+        self._by_topic = {
+            topic: [s for s in subscribers if topic in s.topics]
+            for topic in {topic for s in subscribers for topic in s.topics}
+        }
+        self._origin_read_for = {
+            t for t, heard in self._by_topic.items() if any(s.needs_origin for s in heard)
+        }
+
+    def of(self, topic: str) -> Sequence[Subscriber]:
+        return self._by_topic.get(topic, ())
+
+    def needs_origin(self, topic: str) -> bool:
+        return topic in self._origin_read_for
+
+
+def publish(uow: UnitOfWork, audience: Audience) -> int:
     """Add the jobs for every event recorded in this unit of work; how many were added."""
     added = 0
     for event in uow.invoices.collect_events():
-        interested = [s for s in subscribers if event.name in s.topics]
         credential_id = event.invoice.credential_id
         origin = None
-        if credential_id and any(s.needs_origin for s in interested):
+        if credential_id and audience.needs_origin(event.name):
             origin = uow.merchants.get_credential(credential_id)
-        for subscriber in interested:
+        for subscriber in audience.of(event.name):
             for job in subscriber.jobs_for(event, origin, uow):
                 uow.outbox.add(job, event.at)
                 added += 1
@@ -55,7 +73,7 @@ class PublishingTransactor:
 
     def __init__(self, inner: Transactor, subscribers: Sequence[Subscriber]) -> None:
         self.inner = inner
-        self._subscribers = subscribers
+        self._audience = Audience(subscribers)
         self._listeners: list[Callable[[], None]] = []
 
     def on_jobs_queued(self, listener: Callable[[], None]) -> None:
@@ -67,7 +85,7 @@ class PublishingTransactor:
         def unit(uow: UnitOfWork) -> T:
             nonlocal queued
             result = work(uow)
-            queued = publish(uow, self._subscribers)
+            queued = publish(uow, self._audience)
             return result
 
         result = await self.inner.write(unit)

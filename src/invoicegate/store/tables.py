@@ -12,6 +12,12 @@ metadata = sa.MetaData()
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
+# The last datetime bound on SQLite and its text. An update binds the same instant twice (the
+# invoice's updated_at, its revision's at), and formatting is most of a bind's cost; a
+# datetime is immutable, so the same object always has the same text.
+_last_bound: tuple[datetime | None, str] = (None, "")
+
+
 class UtcDateTime(sa.TypeDecorator[datetime]):
     """Aware UTC datetimes in, aware UTC datetimes out, on every backend (stored naive UTC)."""
 
@@ -43,12 +49,18 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             return super().bind_processor(dialect)
 
         def process(value: datetime | None) -> str | None:
+            global _last_bound
             if value is None:
                 return None
+            last, text = _last_bound
+            if value is last:
+                return text
             if value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
             # A UTC datetime's text ends in "+00:00": cut off, it is the naive UTC text.
-            return value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+            text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+            _last_bound = (value, text)  # one tuple: threads see a value with its own text
+            return text
 
         return process
 

@@ -375,7 +375,7 @@ class GroupCommitTransactor:
             step = "begin"
             transaction, self._begun = self._begun, None
             if transaction is None:
-                transaction = await self._in_thread(conn.begin)
+                transaction = await self._in_thread(lambda: self._begin(conn))
             step = "statements"
             outcomes = await self._run_units(conn, batch)
             step = "commit"
@@ -433,11 +433,12 @@ class GroupCommitTransactor:
         trip to the helper thread: each trip costs the event loop a hand-off of the GIL (and,
         on a busy machine, of the core), measured at ~5 ms a trip (decision 0013)."""
         transaction.commit()
+        self._checkpoints.committed()
         conn = self._conn
-        if conn is not None:
-            self._checkpoints.committed(conn.connection.driver_connection)  # type: ignore[arg-type]
         if conn is None or not self._pending or self._stopping or self._closed:
             return None
+        if self._checkpoints.rewind_due:
+            return None  # this batch is answered first; the next one rewinds in _begin
         try:
             return conn.begin()
         except Exception:
@@ -445,6 +446,11 @@ class GroupCommitTransactor:
             log.warning("sqlite writer: BEGIN after a commit failed", exc_info=True)
             self._disconnect()
             return None
+
+    def _begin(self, conn: sa.Connection) -> sa.RootTransaction:
+        """BEGIN IMMEDIATE, after rewinding the WAL if it is due (store/checkpointer.py)."""
+        self._checkpoints.rewind_if_due(conn.connection.driver_connection)  # type: ignore[arg-type]
+        return conn.begin()
 
     async def _in_thread(self, call: Callable[[], T]) -> T:
         """Run `call` on the helper thread; a cancellation waits for it and is kept for later.

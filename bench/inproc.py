@@ -5,8 +5,10 @@ this measures only what the app does with a request, with far less noise, so an 
 change can be weighed in seconds. Each call is a real ASGI call on a fresh SQLite file
 (WAL, synchronous=FULL, the group commit): the Winpay update (32 in flight, as wrk -c32),
 the Winpay find and the Paylink update, with the seeds' bodies and the access log on.
+`--database-url postgresql://…/<db>` runs them on that (empty or migrated) PostgreSQL
+database instead; PostgreSQL's own CPU is then not counted, only the app's.
 
-    .venv/bin/python bench/inproc.py [--requests 4000] [--rounds 3]
+    .venv/bin/python bench/inproc.py [--requests 4000] [--rounds 3] [--database-url URL]
 
 Prints process CPU µs per request (every thread: the fsync helper too) per load and round.
 """
@@ -140,10 +142,15 @@ def switch(mode: str) -> None:
 
 
 async def main(
-    requests: int, rounds: int, invoices: int, modes: list[str], loads: list[str]
+    requests: int,
+    rounds: int,
+    invoices: int,
+    modes: list[str],
+    loads: list[str],
+    database_url: str | None = None,
 ) -> None:
     folder = Path(tempfile.mkdtemp(prefix="inproc-"))
-    url = f"sqlite:///{folder / 'bench.db'}"
+    url = database_url or f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
     settings = Settings(
         database_url=url, public_url="http://checkout.test", data_dir=folder, secret_key=None
@@ -233,9 +240,15 @@ if __name__ == "__main__":
     parser.add_argument("--invoices", type=int, default=200)
     parser.add_argument("--modes", default="front", help="comma-separated: front,starlette")
     parser.add_argument("--loads", default="update,find", help="update, find, winpay update, ...")
+    parser.add_argument("--database-url", help="a PostgreSQL database instead of a SQLite file")
     args = parser.parse_args()
     uvloop.run(
         main(
-            args.requests, args.rounds, args.invoices, args.modes.split(","), args.loads.split(",")
+            args.requests,
+            args.rounds,
+            args.invoices,
+            args.modes.split(","),
+            args.loads.split(","),
+            args.database_url,
         )
     )

@@ -1,12 +1,14 @@
 """The connection pool: sized by a setting, never waited on by threads, clear when full."""
 
 import asyncio
+import contextlib
 import threading
 import time
 
 import anyio
 import psycopg
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.util import greenlet_spawn
 
 from invoicegate.dialects.winpay.schemas import RUPIAH
@@ -246,3 +248,64 @@ async def test_a_commit_the_database_refuses_is_store_unavailable_and_saves_noth
     found = await service.find_invoice(world.actor, world.invoice.id)
     assert found.snapshot() == world.invoice.snapshot()
     assert len(await service.revisions(world.actor.merchant_id, world.invoice.id)) == 1
+
+
+async def test_a_unit_of_work_is_one_transaction_begun_and_ended_by_the_transactor(
+    database_url: str,
+) -> None:
+    """PostgreSQL's transactions are the transactor's own (BEGIN and COMMIT on the driver,
+    decision 0027): every statement of a unit of work runs in one transaction, and one a
+    failed unit of work left open is rolled back before its connection is used again."""
+    if is_sqlite(database_url):
+        pytest.skip("PostgreSQL's transactor")
+    upgrade(database_url)
+    transactor = open_transactor(database_url, box(), pool_size=1, pool_timeout=2)
+
+    def two_statements(uow: UnitOfWork) -> tuple[int, int]:
+        assert isinstance(uow, SqlUnitOfWork)
+        first = uow.connection.exec_driver_sql("SELECT txid_current()").scalar_one()
+        return first, uow.connection.exec_driver_sql("SELECT txid_current()").scalar_one()
+
+    def create_then_fail(uow: UnitOfWork) -> None:
+        assert isinstance(uow, SqlUnitOfWork)
+        uow.connection.exec_driver_sql("CREATE TEMPORARY TABLE left_behind (x int)")
+        raise ValueError("the unit of work fails after a change")
+
+    def left_behind(uow: UnitOfWork) -> bool:
+        assert isinstance(uow, SqlUnitOfWork)
+        found = uow.connection.exec_driver_sql("SELECT to_regclass('pg_temp.left_behind')")
+        return found.scalar_one() is not None
+
+    try:
+        first, second = await transactor.write(two_statements)
+        assert first == second  # one transaction, not one per statement
+        assert (await transactor.write(two_statements))[0] != first  # and a new one each time
+        with pytest.raises(ValueError, match="fails after a change"):
+            await transactor.write(create_then_fail)
+        assert not await transactor.read(left_behind)  # same connection (pool of 1), rolled back
+    finally:
+        await transactor.aclose()
+
+
+async def test_a_unit_of_work_that_swallowed_a_failed_statement_is_not_answered_as_saved(
+    database_url: str,
+) -> None:
+    """PostgreSQL answers the COMMIT of a transaction a failed statement aborted with
+    ROLLBACK, not an error: the caller must not hear that its change was saved."""
+    if is_sqlite(database_url):
+        pytest.skip("PostgreSQL's transactor")
+    upgrade(database_url)
+    transactor = open_transactor(database_url, box(), pool_size=1, pool_timeout=2)
+
+    def swallow(uow: UnitOfWork) -> str:
+        assert isinstance(uow, SqlUnitOfWork)
+        with contextlib.suppress(sa.exc.DBAPIError):  # a unit of work that should not
+            uow.connection.exec_driver_sql("SELECT 1 / 0")
+        return "saved?"
+
+    try:
+        with pytest.raises(StoreUnavailable, match="rolled back; nothing was saved"):
+            await transactor.write(swallow)
+        assert await transactor.read(lambda uow: uow.merchants.get_merchant("-")) is None
+    finally:
+        await transactor.aclose()

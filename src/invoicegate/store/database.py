@@ -118,7 +118,16 @@ def create_async_engine(
 
     No ping on checkout: it was one more round trip per unit of work. A connection found
     dead is replaced and the unit of work retried instead (unit_of_work.AsyncPooledTransactor).
+
+    AUTOCOMMIT as far as SQLAlchemy's asyncpg adapter is concerned: the transactor sends
+    BEGIN and COMMIT itself, on the driver (decision 0027), and the adapter must not start
+    a transaction of its own around the first statement.
     """
     return sa_create_async_engine(
-        async_url(url), pool_size=pool_size, max_overflow=0, pool_timeout=pool_timeout, **_SAFE
+        async_url(url),
+        pool_size=pool_size,
+        max_overflow=0,
+        pool_timeout=pool_timeout,
+        isolation_level="AUTOCOMMIT",
+        **_SAFE,
     )

@@ -8,14 +8,21 @@ therefore compiled once, by SQLAlchemy, for the engine's dialect, and executed w
 driver's own `execute`, inside the same transaction of the same connection. The values still
 pass through SQLAlchemy's own bind and result processors for each column type, so the rows
 are exactly those the rest of the store reads and writes.
+
+On asyncpg the statements are not run through SQLAlchemy's cursor adapter either: each is
+prepared once per connection and run with asyncpg's own call, awaited from the unit of work's
+greenlet (decision 0027).
 """
 
+from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
+from sqlalchemy.pool import PoolProxiedConnection
 from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.util import await_only
 
 Processor = Callable[[Any], Any] | None
 
@@ -52,6 +59,7 @@ class HotStatement:
             for index, c in enumerate(getattr(statement, "selected_columns", ()))
             if (proc := c.type.dialect_impl(dialect).result_processor(dialect, None))
         ]
+        self._on_asyncpg = dialect.driver == "asyncpg"
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         parameters = [values[name] for name in self._names]
@@ -68,10 +76,11 @@ class HotStatement:
         and so on, the driver's error as `.orig`), so callers see one kind of error.
         """
         parameters = self.parameters(values)
-        # The DBAPI connection: the driver's own, or, on an asyncio driver, SQLAlchemy's
-        # adaptation of it, whose calls are awaited on the event loop from a greenlet.
-        cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        connection = conn.connection
         try:
+            if self._on_asyncpg:
+                return self._run_on_asyncpg(connection, parameters)
+            cursor = connection.dbapi_connection.cursor()  # type: ignore[union-attr]
             cursor.execute(self.sql, parameters)
             return cursor
         except self._driver_error as error:
@@ -83,6 +92,25 @@ class HotStatement:
                 hide_parameters=True,
                 dialect=self._dialect,
             ) from error
+
+    def _run_on_asyncpg(self, connection: PoolProxiedConnection, parameters: Any) -> "Fetched":
+        """Prepared on first use on this connection, then one asyncpg call per run, awaited
+        from the unit of work's greenlet, without SQLAlchemy's cursor adapter around it (a
+        lock, a statement cache, a description and a regex over the status, per call:
+        decision 0027). asyncpg's errors are translated as that adapter translates them, so
+        `run` raises what it raised before."""
+        # The prepared statements live as long as their connection: the pool's record of it,
+        # emptied when the connection is closed or invalidated.
+        prepared: Any = connection.info.get(self)
+        try:
+            if prepared is None:
+                driver: Any = connection.driver_connection
+                prepared = connection.info[self] = await_only(driver.prepare(self.sql))
+            rows = await_only(prepared.fetch(*parameters))
+        except Exception as error:
+            connection.info.pop(self, None)  # prepared again next time (the schema may have moved)
+            connection.dbapi_connection._handle_exception(error)  # type: ignore[union-attr]
+        return Fetched(rows, prepared.get_statusmsg())
 
     def values(self, raw: Sequence[Any]) -> Sequence[Any]:
         """A fetched row's values, in the order of `columns`, converted as SQLAlchemy would."""
@@ -100,6 +128,29 @@ class HotStatement:
         if raw is None:
             return None
         return dict(zip(self.columns, self.values(raw), strict=True))
+
+
+class Fetched:
+    """A hot statement's outcome on asyncpg, read as a DBAPI cursor is: rows, rowcount, status."""
+
+    __slots__ = ("_rows", "status")
+
+    def __init__(self, rows: list[Any], status: str) -> None:
+        self._rows = deque(rows)
+        self.status = status  # the command tag: "UPDATE 1", "INSERT 0 1", "COMMIT"
+
+    @property
+    def rowcount(self) -> int:
+        count = self.status.rpartition(" ")[2]
+        return int(count) if count.isdigit() else -1
+
+    def fetchone(self) -> Any:
+        return self._rows.popleft() if self._rows else None
+
+    def fetchall(self) -> list[Any]:
+        rows = list(self._rows)
+        self._rows.clear()
+        return rows
 
 
 class HotStatements:

@@ -29,6 +29,7 @@ from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.outbox import SqlOutbox
 from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository
 from invoicegate.store.secrets import SecretBox
+from invoicegate.store.statements import HotStatement, HotStatements
 from invoicegate.store.webhooks import SqlWebhookEndpoints
 
 T = TypeVar("T")
@@ -136,6 +137,15 @@ class PooledTransactor:
         self._engine.dispose()
 
 
+_NO_VALUES: dict[str, Any] = {}
+_TRANSACTION_CONTROL = HotStatements(
+    lambda dialect: {
+        word: HotStatement(sa.text(word.upper()), dialect)
+        for word in ("begin", "commit", "rollback")
+    }
+)
+
+
 class AsyncPooledTransactor(PooledTransactor):
     """PostgreSQL: one transaction per unit of work, run on the event loop's own thread.
 
@@ -144,6 +154,12 @@ class AsyncPooledTransactor(PooledTransactor):
     asyncio driver is awaited on the event loop, so many units of work are in flight at once
     with no worker thread and no hand-off between threads (decision 0022). Waiting for a
     pooled connection is waiting on the event loop too.
+
+    The transaction is the transactor's own: BEGIN and COMMIT are prepared statements run
+    on the driver (store/statements.py), the engine's connections are in autocommit as far
+    as SQLAlchemy knows, so its adapter neither begins nor ends transactions of its own;
+    everything a unit of work runs, on the hot statements or through Core, runs between
+    that BEGIN and COMMIT (decision 0027).
 
     Connections are not pinged on checkout. One found dead when a unit of work uses it (the
     server restarted, the backend was terminated) is dropped and the unit of work run again
@@ -160,14 +176,15 @@ class AsyncPooledTransactor(PooledTransactor):
         # is for a connection held by something else (StoreUnavailable, a 503).
         self._turns = asyncio.Semaphore(self._pool.size())
         self._loop: asyncio.AbstractEventLoop | None = None  # the one its connections are on
+        self._control = _TRANSACTION_CONTROL.of(self._dialect)
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
-        """Inside a greenlet: check out, run the unit of work, commit."""
+        """Inside a greenlet: check out, BEGIN, run the unit of work, COMMIT."""
         for retries_left in range(self._pool.size(), -1, -1):
             conn = self._checkout()
             try:
-                transaction = conn.begin()
                 try:
+                    self._control["begin"].run(conn, _NO_VALUES)
                     result = work(SqlUnitOfWork(conn, self._box))
                 except sa.exc.DBAPIError as error:
                     if not self._lost(conn, error):
@@ -179,15 +196,41 @@ class AsyncPooledTransactor(PooledTransactor):
                     lost = "the database connection was lost; nothing was saved"
                     raise StoreUnavailable(lost) from error
                 try:
-                    transaction.commit()
+                    committed = self._control["commit"].run(conn, _NO_VALUES).status
                 except sa.exc.DBAPIError as error:
                     raise StoreUnavailable(
                         "the database COMMIT failed; the change is not known to be saved"
                     ) from error
+                if committed != "COMMIT":  # PostgreSQL answers a failed transaction's COMMIT
+                    # with ROLLBACK: a statement failed and its error was not let through.
+                    raise StoreUnavailable("the transaction was rolled back; nothing was saved")
                 return result
             finally:
-                conn.close()
+                self._release(conn)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _release(self, conn: sa.Connection) -> None:
+        """Back to the pool outside any transaction: one a failed unit of work left open is
+        rolled back here; a connection in a state not known is closed instead of pooled."""
+        try:
+            if conn.invalidated:
+                return
+            driver = conn.connection.driver_connection
+            if driver.is_closed():  # type: ignore[union-attr]
+                conn.invalidate()
+            elif driver.is_in_transaction():  # type: ignore[union-attr]
+                self._control["rollback"].run(conn, _NO_VALUES)
+        except BaseException:
+            conn.invalidate()
+            raise
+        finally:
+            conn.close()
+
+    def connect(self) -> sa.Connection:
+        raise NotImplementedError(
+            "PostgreSQL connections are the transactor's own: its transactions are begun and"
+            " committed on the driver (run), not by SQLAlchemy"
+        )
 
     def _checkout(self) -> sa.Connection:
         try:

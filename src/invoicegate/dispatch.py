@@ -21,6 +21,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from invoicegate.domain.errors import InvalidInput
+from invoicegate.scope import header
 from invoicegate.services.ports import StoreUnavailable
 
 Problem = tuple[str, str]  # (wire field path, reason)
@@ -161,7 +162,7 @@ class Dispatcher:
     async def run(self, operation: Operation, request: Request) -> Response:
         try:
             # Decided from the declared size, before reading a byte or checking credentials.
-            declared = request.headers.get("content-length", "")
+            declared = header(request.scope, b"content-length") or ""
             if declared.isdigit() and int(declared) > self._max_body_bytes:
                 raise BodyTooLarge(self._max_body_bytes)
             return await operation.handler(request)

@@ -17,6 +17,7 @@ from invoicegate.dispatch import BadInput, Dispatcher, Operation, Problem, Unaut
 from invoicegate.domain.errors import DomainError, InvoiceNotFound, MerchantNotFound
 from invoicegate.domain.invoice import InvoiceStatus
 from invoicegate.runtime import Runtime
+from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
 from invoicegate.services.merchants import PAYLINK, hash_secret, secret_matches
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceQuery
@@ -119,7 +120,7 @@ class PaylinkApi:
 
     async def _authenticate(self, request: Request) -> Actor:
         """Only the key's hash is stored: it is both the lookup and, compared, the proof."""
-        key = request.headers.get("x-api-key", "")
+        key = header(request.scope, b"x-api-key") or ""
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             raise Unauthorized
         credential = await self.rt.credentials.get(DIALECT, hash_secret(key))

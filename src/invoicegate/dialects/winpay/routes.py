@@ -22,6 +22,7 @@ from invoicegate.dialects.winpay.signature import sign, verify
 from invoicegate.dispatch import BadInput, Dispatcher, Operation, Unauthorized
 from invoicegate.domain.errors import InvoiceNotFound
 from invoicegate.runtime import Runtime
+from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
 from invoicegate.web import read_body
 
@@ -110,10 +111,10 @@ class WinpayApi:
 
     async def _authenticate(self, request: Request) -> Actor:
         """Key, timestamp and signature must all hold; the answer never says which failed."""
-        headers = request.headers
-        key = headers.get("x-winpay-key", "")
-        timestamp = headers.get("x-winpay-timestamp", "")
-        signature = headers.get("x-winpay-signature", "")
+        scope = request.scope
+        key = header(scope, b"x-winpay-key") or ""
+        timestamp = header(scope, b"x-winpay-timestamp") or ""
+        signature = header(scope, b"x-winpay-signature") or ""
         if not (0 < len(key) <= 100 and 0 < len(timestamp) <= 64 and 0 < len(signature) <= 128):
             raise Unauthorized
         credential = await self.rt.credentials.get(DIALECT, key)

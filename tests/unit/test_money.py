@@ -202,3 +202,16 @@ def test_currency_of_rejects_unknown_codes(code: str) -> None:
 def test_currency_of_knows_only_iso_codes(code: str) -> None:
     with pytest.raises(MoneyError):
         Currency.of(code)
+
+
+@given(currencies, st.integers(min_value=-(2**70), max_value=2**70))
+def test_an_int_answers_as_the_same_decimal_does(currency: Currency, amount: int) -> None:
+    """Ints skip the Decimal (parse_minor_units' fast path): the same result or message."""
+
+    def outcome(value: object) -> object:
+        try:
+            return parse_minor_units(value, currency)
+        except MoneyError as error:
+            return str(error)
+
+    assert outcome(amount) == outcome(Decimal(amount))

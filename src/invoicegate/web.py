@@ -62,7 +62,30 @@ async def read_body(request: Request, limit: int) -> bytes:
 
 def json_answer(status: int, body: Any) -> Response:
     """A JSON answer, encoded by orjson (the service's one JSON encoder)."""
-    return Response(orjson.dumps(body), status, media_type="application/json")
+    return JsonAnswer(orjson.dumps(body), status)
+
+
+class JsonAnswer(Response):
+    """Starlette's Response for an encoded JSON body, its headers written out directly.
+
+    The same object and headers as `Response(body, status, media_type="application/json")`
+    (tests/unit/test_web.py compares them), without the generic header handling that cost
+    a few percent of every dialect answer (docs/decisions/0025-edge-per-request.md).
+    """
+
+    media_type = "application/json"
+
+    def __init__(self, body: bytes, status: int) -> None:
+        self.status_code = status
+        self.background = None
+        self.body = body
+        if status >= 200 and status not in (204, 304):  # as Starlette: no length for those
+            self.raw_headers = [(b"content-length", b"%d" % len(body)), _JSON_TYPE]
+        else:
+            self.raw_headers = [_JSON_TYPE]
+
+
+_JSON_TYPE = (b"content-type", b"application/json")
 
 
 def loads_exact(raw: bytes) -> Any:
@@ -118,13 +141,7 @@ def request_id_of(scope: Scope) -> str:
 
 def log_request(method: str, template: str, status: int, started: float) -> None:
     """The request's one access-log line (its id is the current `logs.request_id`)."""
-    fields: dict[str, Any] = {
-        "method": method,
-        "path": template,
-        "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-    }
-    logs.access.request(fields)
+    logs.access.request(method, template, status, round((time.perf_counter() - started) * 1000, 2))
 
 
 def _route_template(scope: Scope) -> str:

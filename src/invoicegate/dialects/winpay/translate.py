@@ -27,13 +27,27 @@ JAKARTA = timezone(timedelta(hours=7), "WIB")  # Indonesia has no daylight savin
 
 
 def jakarta_iso(moment: datetime) -> str:
-    """`responseDate` style: 2023-10-25T14:12:14+07:00."""
-    return moment.astimezone(JAKARTA).isoformat(timespec="seconds")
+    """`responseDate` style: 2023-10-25T14:12:14+07:00.
+
+    Every answer dates itself with the clock, so within one second they all write the same
+    text: the last one is kept (`isoformat` cost ~2 µs an answer)."""
+    second = moment.replace(microsecond=0)
+    last_second, last_text = _last_response_date[0]
+    if last_second == second:
+        return last_text
+    text = second.astimezone(JAKARTA).isoformat()
+    _last_response_date[0] = (second, text)
+    return text
+
+
+# The last instant (to the second) jakarta_iso wrote, and its text.
+_last_response_date: list[tuple[datetime | None, str]] = [(None, "")]
 
 
 def jakarta_plain(moment: datetime) -> str:
     """`created_at` style: 2023-10-25 14:12:14 (Jakarta time, no offset)."""
-    return moment.astimezone(JAKARTA).isoformat(" ", "seconds")[:19]  # strftime costs 3x
+    # Formatted without its offset rather than sliced off: half the cost (strftime: 3x).
+    return moment.astimezone(JAKARTA).replace(tzinfo=None).isoformat(" ", "seconds")
 
 
 def _customer(customer: CustomerIn) -> Customer:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.convertors import PathConvertor, StringConvertor
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
@@ -32,9 +33,12 @@ from invoicegate.web import log_request, request_id_of
 log = logging.getLogger("invoicegate.front")
 _ANYTHING = re.compile("")
 
-# (literal prefix of the path, the route's own regex, the route, or None for one left to
-# Starlette), in the router's order
-Entry = tuple[str, re.Pattern[str], DispatchedRoute | None]
+# (literal prefix and suffix of the path, the route's own regex, the route or None for one
+# left to Starlette, whether its path parameters are the matched text as it is), in the
+# router's order
+Entry = tuple[str, str, re.Pattern[str], DispatchedRoute | None, bool]
+# Convertors whose `convert` gives back the matched text itself.
+_TEXT_CONVERTORS = (StringConvertor, PathConvertor)
 
 
 class Service(Starlette):
@@ -111,20 +115,26 @@ def _table(routes: Sequence[BaseRoute]) -> list[Entry]:
     """Every route that can answer an HTTP request, in order; the dispatchers' ones usable."""
     table: list[Entry] = []
     for route in routes:
-        if isinstance(route, DispatchedRoute):
-            table.append((_literal_prefix(route.path), route.path_regex, route))
-        elif isinstance(route, Route):
-            table.append((_literal_prefix(route.path), route.path_regex, None))
+        if isinstance(route, Route):
+            prefix, suffix = _literal_ends(route.path)
+            dispatched = route if isinstance(route, DispatchedRoute) else None
+            text = all(isinstance(c, _TEXT_CONVERTORS) for c in route.param_convertors.values())
+            table.append((prefix, suffix, route.path_regex, dispatched, text))
         elif isinstance(route, Mount):
-            table.append((route.path, _ANYTHING, None))
+            table.append((route.path, "", _ANYTHING, None, True))
         elif not isinstance(route, WebSocketRoute):  # unknown kind: may match anything
-            table.append(("", _ANYTHING, None))
+            table.append(("", "", _ANYTHING, None, True))
     return table
 
 
-def _literal_prefix(template: str) -> str:
-    """ "/api/find/" of "/api/find/{id:text}": every path the route matches starts with it."""
-    return template.split("{", 1)[0]
+def _literal_ends(template: str) -> tuple[str, str]:
+    """("/api/merchants/", "/invoices") of "/api/merchants/{merchantId:text}/invoices": every
+    path the route matches starts and ends with them. Checked before the route's regex,
+    which backtracks over the whole path to find out the same (a template without
+    parameters is its own prefix; its regex decides alone)."""
+    if "{" not in template:
+        return template, ""
+    return template.split("{", 1)[0], template.rsplit("}", 1)[1]
 
 
 def _match(
@@ -134,13 +144,15 @@ def _match(
     None to let Starlette decide (another kind of route matches first, or none does)."""
     if method not in HTTP_METHODS:  # a non-standard method: Starlette's neutral 405
         return None
-    for prefix, regex, route in table:
-        if path.startswith(prefix):
+    for prefix, suffix, regex, route, text in table:
+        if path.startswith(prefix) and path.endswith(suffix):
             matched = regex.match(path)
             if matched is not None:
                 if route is None:
                     return None
-                convertors = route.param_convertors
-                params = {k: convertors[k].convert(v) for k, v in matched.groupdict().items()}
+                params = matched.groupdict()
+                if not text:
+                    convertors = route.param_convertors
+                    params = {k: convertors[k].convert(v) for k, v in params.items()}
                 return route, params
     return None

@@ -121,7 +121,10 @@ class AccessLog:
     def __init__(self) -> None:
         self._logger = logging.getLogger("invoicegate.access")
         self._stream: Callable[[], TextIO] | None = None
-        self._lines: list[bytes] = []
+        # The lines waiting, each ending in "\n", and how many. One growing buffer: keeping
+        # each line's own bytes object until the write cost ~5x the encoding itself.
+        self._waiting = bytearray()
+        self._count = 0
         self._flush_due = False
         self._told = False  # that the stream failed: said once, not once per write
         self._second = -1  # the last second `_now` formatted, and its text
@@ -141,22 +144,22 @@ class AccessLog:
             fields = {"method": method, "path": path, "status": status, "duration_ms": duration_ms}
             self._logger.info("request", extra={"fields": fields})
             return
-        self._lines.append(
-            orjson.dumps(
-                {
-                    "ts": self._now(),
-                    "level": "info",
-                    "logger": "invoicegate.access",
-                    "msg": "request",
-                    "request_id": request_id.get(),
-                    "method": method,
-                    "path": path,
-                    "status": status,
-                    "duration_ms": duration_ms,
-                }
-            )
+        self._waiting += orjson.dumps(
+            {
+                "ts": self._now(),
+                "level": "info",
+                "logger": "invoicegate.access",
+                "msg": "request",
+                "request_id": request_id.get(),
+                "method": method,
+                "path": path,
+                "status": status,
+                "duration_ms": duration_ms,
+            },
+            option=orjson.OPT_APPEND_NEWLINE,
         )
-        if len(self._lines) >= self.MAX_LINES:
+        self._count += 1
+        if self._count >= self.MAX_LINES:
             self.flush()
         elif not self._flush_due:
             self._flush_due = True
@@ -174,11 +177,11 @@ class AccessLog:
 
     def flush(self) -> None:
         self._flush_due = False
-        lines, self._lines = self._lines, []
-        if lines and self._stream is not None:
+        waiting, self._waiting, self._count = self._waiting, bytearray(), 0
+        if waiting and self._stream is not None:
             try:
                 stream = self._stream()
-                stream.write(b"\n".join(lines).decode() + "\n")
+                stream.write(waiting.decode())
                 stream.flush()
             except (OSError, ValueError):  # closed or broken: as logging does, never fail a request
                 if logging.raiseExceptions and sys.__stderr__ is not None and not self._told:

@@ -92,15 +92,20 @@ def loads_exact(raw: bytes) -> Any:
     """JSON with every non-integer number as an exact Decimal (money never passes a float).
 
     Raises ValueError for invalid JSON, including NaN and Infinity, which JSON does not have.
+    What `json.loads(raw, parse_float=Decimal, ...)` does, with its decoder built once
+    instead of per call.
     """
-
-    def refuse(constant: str) -> Any:
-        raise ValueError(f"{constant} is not JSON")
-
     try:
-        return json.loads(raw, parse_float=Decimal, parse_constant=refuse)
+        return _EXACT_JSON.decode(raw.decode(json.detect_encoding(raw), "surrogatepass"))
     except RecursionError:
         raise ValueError("JSON nested too deeply") from None
+
+
+def _refuse_constant(constant: str) -> Any:
+    raise ValueError(f"{constant} is not JSON")
+
+
+_EXACT_JSON = json.JSONDecoder(parse_float=Decimal, parse_constant=_refuse_constant)
 
 
 class RequestContext:

@@ -47,10 +47,13 @@ class Currency:
 
     @classmethod
     def of(cls, code: str) -> "Currency":
-        exponent = EXPONENTS.get(code)
-        if exponent is None:
+        currency = _CURRENCIES.get(code)  # built once: they are immutable values
+        if currency is None:
             raise MoneyError(f"unknown currency {code!r}: use an ISO-4217 code such as SAR")
-        return cls(code, exponent)
+        return currency
+
+
+_CURRENCIES = {code: Currency(code, exponent) for code, exponent in EXPONENTS.items()}
 
 
 def to_decimal(value: object) -> Decimal:

@@ -10,7 +10,9 @@ database instead; PostgreSQL's own CPU is then not counted, only the app's.
 
     .venv/bin/python bench/inproc.py [--requests 4000] [--rounds 3] [--database-url URL]
 
-Prints process CPU µs per request (every thread: the fsync helper too) per load and round.
+Prints process CPU µs per request (every thread: the fsync helper too) per load and round;
+on PostgreSQL also the round trips to the database per request (every message exchange
+asyncpg waits for: a statement run, a prepare, a simple query; decision 0029).
 """
 
 import argparse
@@ -99,6 +101,42 @@ PAYLINK_UPDATE = json.dumps(
 
 
 BEST: dict[str, float] = {}
+ROUND_TRIPS = [0]  # asyncpg protocol calls that wait for the server's answer, all connections
+_WAITED_FOR = frozenset(
+    "bind_execute bind_execute_many bind execute query prepare close_statement".split()
+)
+
+
+class _CountingProtocol:
+    """asyncpg's protocol, with every call that waits for PostgreSQL's answer counted."""
+
+    def __init__(self, protocol: Any) -> None:
+        self._protocol = protocol
+
+    def __getattr__(self, name: str) -> Any:
+        found = getattr(self._protocol, name)
+        if name not in _WAITED_FOR:
+            return found
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            ROUND_TRIPS[0] += 1
+            return found(*args, **kwargs)
+
+        return counted
+
+
+def count_round_trips() -> None:
+    """Wrap the protocol of every asyncpg connection opened from now on."""
+    import asyncpg
+
+    connect = asyncpg.connect
+
+    async def counting_connect(*args: Any, **kwargs: Any) -> Any:
+        connection = await connect(*args, **kwargs)
+        connection._protocol = _CountingProtocol(connection._protocol)
+        return connection
+
+    asyncpg.connect = counting_connect
 
 
 async def measure(
@@ -107,6 +145,7 @@ async def measure(
     gc.collect()
     statuses: dict[int, int] = {}
     started_cpu, started = time.process_time(), time.perf_counter()
+    started_trips = ROUND_TRIPS[0]
     next_index = 0
 
     async def worker() -> None:
@@ -121,9 +160,11 @@ async def measure(
     cpu = time.process_time() - started_cpu
     wall = time.perf_counter() - started
     BEST[name] = min(BEST.get(name, 1e9), cpu / requests * 1e6)
+    trips = (ROUND_TRIPS[0] - started_trips) / requests
     print(
         f"{name:24s} {cpu / requests * 1e6:7.1f} µs CPU/request  "
-        f"{requests / wall:8.0f} req/s  statuses {statuses}",
+        f"{requests / wall:8.0f} req/s  statuses {statuses}"
+        + (f"  {trips:.2f} round trips/request" if trips else ""),
         flush=True,
     )
 
@@ -150,6 +191,8 @@ async def main(
     database_url: str | None = None,
 ) -> None:
     folder = Path(tempfile.mkdtemp(prefix="inproc-"))
+    if database_url:
+        count_round_trips()
     url = database_url or f"sqlite:///{folder / 'bench.db'}"
     upgrade(url)
     settings = Settings(

@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
+from invoicegate.domain.errors import StaleVersion
 from invoicegate.domain.invoice import Invoice, LineItem, Payment, Revision
 from invoicegate.services.ports import UnitOfWork
 from invoicegate.store.repository import (
@@ -94,7 +95,10 @@ async def test_an_invoice_is_saved_and_read_exactly_as_core_does(world: World) -
             assert current == _invoice_from_row(conn.execute(_BY_ID, {"p_id": invoice_id}).one())
         hot = _next(repository.get(world.invoice.id), version, changes | {"items": items})
         core = _next(repository.get(twin.id), version, changes | {"items": items})
-        repository.save(hot)  # the hot statement
+        at, revision_columns = changes.get("updated_at", INSTANTS[0]), ["at", "after", "changed"]
+        revision = Revision.of("updated", None, hot, actor="a", dialect="d", at=at)
+        # The hot statement(s): on PostgreSQL the update and its revision in one.
+        repository.save(hot, revision)
         values = _invoice_to_row(core) | {"p_id": core.id, "p_prior": core.version - 1}
         assert conn.execute(_UPDATE_INVOICE, values).rowcount == 1  # Core, same statement
         assert _raw(conn, invoices, saved, "id", hot.id) == _raw(
@@ -103,9 +107,6 @@ async def test_an_invoice_is_saved_and_read_exactly_as_core_does(world: World) -
         assert repository.get(hot.id) == hot
         assert repository.get(twin.id) == core
 
-        at, revision_columns = changes.get("updated_at", INSTANTS[0]), ["at", "after", "changed"]
-        revision = Revision.of("updated", None, hot, actor="a", dialect="d", at=at)
-        repository.add_revision(revision)
         conn.execute(_INSERT_REVISION, _revision_to_row(replace(revision, invoice_id=twin.id)))
         where = f"version = {version} AND invoice_id"
         hot_revision = _raw(conn, invoice_revisions, revision_columns, where, hot.id)
@@ -118,3 +119,24 @@ async def test_an_invoice_is_saved_and_read_exactly_as_core_does(world: World) -
 def _next(current: Invoice | None, version: int, changes: dict[str, Any]) -> Invoice:
     assert current is not None and current.version == version - 1
     return replace(current, **({"version": version, "updated_at": INSTANTS[0]} | changes))
+
+
+async def test_a_save_at_a_stale_version_stores_neither_the_invoice_nor_its_revision(
+    world: World,
+) -> None:
+    # On PostgreSQL the update and its revision are one statement (decision 0029): the
+    # revision must be inserted only when the versioned update found its row.
+    current = world.invoice
+    ahead = replace(current, version=current.version + 2, reference="skipped")
+    revision = Revision.of("updated", current, ahead, actor="a", dialect="d", at=INSTANTS[0])
+
+    def stale(conn: sa.Connection) -> None:
+        with pytest.raises(StaleVersion) as error:
+            SqlInvoiceRepository(conn).save(ahead, revision)
+        assert error.value.current_version == current.version
+
+    await _in_unit(world, stale)
+    history = await world.runtime.invoices.revisions(world.actor.merchant_id, current.id)
+    assert [r.version for r in history] == [current.version]
+    found = await world.runtime.invoices.find_invoice(world.actor, current.id)
+    assert found == current

@@ -135,8 +135,10 @@ class FakeInvoiceRepository:
         self._state.invoices[invoice.id] = replace(invoice, events=())  # events are not stored
         self._events.extend(invoice.events)
 
-    def save(self, invoice: Invoice) -> None:
+    def save(self, invoice: Invoice, revision: Revision) -> None:
         self._store.check("save")
+        if revision.invoice_id != invoice.id or revision.version != invoice.version:
+            raise ValueError("a revision is saved with the version of the invoice it records")
         stored = self._state.invoices.get(invoice.id)
         if stored is None or stored.version != invoice.version - 1:
             raise StaleVersion(stored.version if stored else 0)
@@ -151,6 +153,7 @@ class FakeInvoiceRepository:
             created_at=stored.created_at,
             events=(),
         )
+        self.add_revision(revision)  # as the SQL one, which may send both in one statement
         self._events.extend(invoice.events)
 
     def collect_events(self) -> list[InvoiceEvent]:

@@ -39,8 +39,12 @@ def invoice(invoice_id: str, reference: str = "R", merchant_id: str = "m1") -> I
     )
 
 
+def revised(changed: Invoice) -> Revision:
+    return Revision.of("updated", None, changed, actor="a", dialect="d", at=T0)
+
+
 def save(tx: FakeTransactor, changed: Invoice) -> None:
-    tx.run(lambda uow: uow.invoices.save(changed))
+    tx.run(lambda uow: uow.invoices.save(changed, revised(changed)))
 
 
 @pytest.fixture
@@ -59,13 +63,13 @@ def test_save_needs_the_stored_version_to_be_the_one_before(tx: FakeTransactor) 
     first = invoice("i1")
     tx.run(lambda uow: uow.invoices.add(first))
     second = first.cancelled(T0)
-    tx.run(lambda uow: uow.invoices.save(second))
+    save(tx, second)
     for stale in (first, second, replace(second, version=4)):  # behind, same, ahead
         with pytest.raises(StaleVersion) as error:
             save(tx, stale)
         assert error.value.current_version == 2
     with pytest.raises(StaleVersion) as error:
-        tx.run(lambda uow: uow.invoices.save(invoice("never-added").cancelled(T0)))
+        save(tx, invoice("never-added").cancelled(T0))
     assert error.value.current_version == 0
     assert tx.store.invoice("i1") == second
 
@@ -75,7 +79,7 @@ def test_add_refuses_a_live_reference_of_the_same_merchant(tx: FakeTransactor) -
     with pytest.raises(DuplicateReference):
         tx.run(lambda uow: uow.invoices.add(invoice("i2", "R")))
     tx.run(lambda uow: uow.invoices.add(invoice("i3", "R", merchant_id="m2")))
-    tx.run(lambda uow: uow.invoices.save(tx.store.invoice("i1").cancelled(T0)))
+    save(tx, tx.store.invoice("i1").cancelled(T0))
     tx.run(lambda uow: uow.invoices.add(invoice("i4", "R")))
     assert sorted(tx.store.state.invoices) == ["i1", "i3", "i4"]
     assert tx.store.invoice("i1").status is InvoiceStatus.CANCELLED
@@ -86,7 +90,7 @@ def test_save_onto_a_live_reference_is_refused_like_the_unique_index(tx: FakeTra
     tx.run(lambda uow: uow.invoices.add(invoice("i2", "B")))
     clash = replace(tx.store.invoice("i2"), reference="A", version=2)
     with pytest.raises(DuplicateReference):
-        tx.run(lambda uow: uow.invoices.save(clash))
+        save(tx, clash)
     assert tx.store.invoice("i2").reference == "B"
 
 

@@ -128,11 +128,11 @@ class InvoiceService:
                 raise DuplicateReference
             now = self._clock()
             updated = current.updated(changes, now, ids.new_id)
-            uow.invoices.save(updated)
-            uow.invoices.add_revision(
+            uow.invoices.save(
+                updated,
                 Revision.of(
                     "updated", current, updated, actor=actor.name, dialect=actor.dialect, at=now
-                )
+                ),
             )
             return updated
 
@@ -239,10 +239,10 @@ def _check_speaks(actor: Actor, currency: Currency) -> None:
 
 def _cancel(uow: UnitOfWork, actor: Actor, current: Invoice, now: datetime) -> Invoice:
     cancelled = current.cancelled(now)
-    uow.invoices.save(cancelled)
-    uow.invoices.add_revision(
+    uow.invoices.save(
+        cancelled,
         Revision.of(
             "cancelled", current, cancelled, actor=actor.name, dialect=actor.dialect, at=now
-        )
+        ),
     )
     return cancelled

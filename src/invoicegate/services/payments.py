@@ -104,8 +104,8 @@ def _pay(
     uow: UnitOfWork, current: Invoice, payment: Payment, actor: str, dialect: str, now: datetime
 ) -> Invoice:
     paid = current.paid(payment, now)
-    uow.invoices.save(paid)
-    uow.invoices.add_revision(
-        Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now)
+    uow.invoices.save(
+        paid,
+        Revision.of("paid", current, paid, actor=actor, dialect=dialect, at=now),
     )
     return paid

@@ -78,10 +78,12 @@ class InvoiceRepository(Protocol):
     def add(self, invoice: Invoice) -> None:
         """Store a new invoice; raises DuplicateReference if a live one has its reference."""
 
-    def save(self, invoice: Invoice) -> None:
-        """Store the next version; raises StaleVersion unless the stored one is version - 1."""
+    def save(self, invoice: Invoice, revision: Revision) -> None:
+        """Store the next version with the revision that records it (one of that version);
+        raises StaleVersion, storing neither, unless the stored one is version - 1."""
 
-    def add_revision(self, revision: Revision) -> None: ...
+    def add_revision(self, revision: Revision) -> None:
+        """A new invoice's first revision (the later ones come with `save`)."""
 
     def revisions(self, invoice_id: str) -> list[Revision]: ...
 

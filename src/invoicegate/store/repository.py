@@ -75,16 +75,40 @@ _SAVED_COLUMNS = (
 ).split()
 _REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
 _revision_values = attrgetter(*_REVISION_COLUMNS)
+_REVISION_BINDS = [f"r_{name}" for name in _REVISION_COLUMNS]
+
+
+def _update_with_revision() -> sa.Insert:
+    """PostgreSQL: the versioned UPDATE and its revision's INSERT as one statement, so one
+    round trip (decision 0029). The revision is inserted only if the UPDATE found the row
+    at the prior version, so the INSERT's row count (0 or 1) is the UPDATE's."""
+    saved = (
+        sa.update(invoices)
+        .where(invoices.c.id == sa.bindparam("p_id"), invoices.c.version == sa.bindparam("p_prior"))
+        .values({name: sa.bindparam(name) for name in _SAVED_COLUMNS})
+        .returning(invoices.c.id)
+        .cte("saved")
+    )
+    revision = [
+        sa.bindparam(bind, type_=invoice_revisions.c[name].type)
+        for bind, name in zip(_REVISION_BINDS, _REVISION_COLUMNS, strict=True)
+    ]
+    return sa.insert(invoice_revisions).from_select(
+        _REVISION_COLUMNS, sa.select(*revision).select_from(saved)
+    )
 
 
 def _hot(dialect: Dialect) -> dict[str, HotStatement]:
     """What every update and find runs, straight on the driver (store/statements.py)."""
-    return {
+    hot = {
         "by_id": HotStatement(_BY_ID, dialect),
         "by_id_locked": HotStatement(_BY_ID_LOCKED, dialect),
         "update": HotStatement(_UPDATE_INVOICE, dialect, _SAVED_COLUMNS),
         "add_revision": HotStatement(_INSERT_REVISION, dialect, _REVISION_COLUMNS),
     }
+    if dialect.name == "postgresql":  # SQLite has no UPDATE in a WITH, nor round trips
+        hot["update_with_revision"] = HotStatement(_update_with_revision(), dialect)
+    return hot
 
 
 _HOT = HotStatements(_hot)
@@ -128,18 +152,25 @@ class SqlInvoiceRepository:
         self._write(_INSERT_INVOICE, values)
         self._events.extend(invoice.events)
 
-    def save(self, invoice: Invoice) -> None:
+    def save(self, invoice: Invoice, revision: Revision) -> None:
+        if revision.invoice_id != invoice.id or revision.version != invoice.version:
+            raise ValueError("a revision is saved with the version of the invoice it records")
         values = _invoice_to_row(invoice)
         values["p_id"] = invoice.id
         values["p_prior"] = invoice.version - 1
+        together = self._hot.get("update_with_revision")
+        if together is not None:  # one statement: the revision only if the update landed
+            values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
         try:
-            cursor = self._hot["update"].run(self._conn, values)
+            cursor = (together or self._hot["update"]).run(self._conn, values)
         except IntegrityError as error:
             _raise_duplicate_reference(error.orig)
             raise
         if cursor.rowcount != 1:
             current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice.id}).scalar()
             raise StaleVersion(current or 0)
+        if together is None:
+            self.add_revision(revision)
         self._events.extend(invoice.events)
 
     def collect_events(self) -> list[InvoiceEvent]:

@@ -4,13 +4,16 @@ import pytest
 import sqlalchemy as sa
 
 from invoicegate.domain.errors import DuplicateReference, InvoiceAlreadyPaid, InvoiceNotFound
+from invoicegate.domain.events import EVENT_TYPES
 from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, ItemSpec
 from invoicegate.services.invoices import Actor
+from invoicegate.services.webhooks import EndpointChanges
 from invoicegate.store.database import create_engine
 from invoicegate.store.tables import callback_jobs, credentials
 from tests.integration.conftest import CALLBACK_URL, World, terms
 
 pytestmark = pytest.mark.anyio
+HOOK = "http://shop.test/hooks"
 
 
 async def test_invoice_round_trips_through_the_store(world: World) -> None:
@@ -66,6 +69,39 @@ async def test_payment_writes_revision_and_callback_job_in_one_commit(world: Wor
         ).all()
     engine.dispose()
     assert rows == [("invoice.paid", world.invoice.id, CALLBACK_URL)]
+
+
+async def test_a_change_is_queued_for_each_enabled_endpoint_of_the_merchant_only(
+    world: World,
+) -> None:
+    # The locked read also tells whether the merchant has any enabled endpoint, so a change
+    # of a merchant with none looks no further (decision 0029); with one, it is heard.
+    service, merchant_id = world.runtime.invoices, world.actor.merchant_id
+
+    async def update(reference: str) -> None:
+        changes = InvoiceChanges(reference=reference)
+        await service.update_invoice(world.actor, world.invoice.id, changes)
+
+    def native_jobs() -> list[tuple[str, str | None]]:
+        engine = create_engine(world.runtime.settings.database_url)
+        with engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(callback_jobs.c.topic, callback_jobs.c.destination_id)
+                .where(callback_jobs.c.dialect == "native")
+                .order_by(callback_jobs.c.id)
+            ).all()
+        engine.dispose()
+        return [(topic, destination) for topic, destination in rows]
+
+    await update("ref-2")
+    assert native_jobs() == []
+    endpoint = await world.runtime.webhooks.create(merchant_id, HOOK, EVENT_TYPES, None)
+    await update("ref-3")
+    assert native_jobs() == [("invoice.updated", endpoint.id)]
+    off = EndpointChanges(enabled=False)
+    await world.runtime.webhooks.update(merchant_id, endpoint.id, off)
+    await update("ref-4")
+    assert native_jobs() == [("invoice.updated", endpoint.id)]
 
 
 async def test_another_merchants_invoice_is_not_found(world: World) -> None:

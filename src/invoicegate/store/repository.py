@@ -31,6 +31,7 @@ from invoicegate.store.tables import (
     invoice_revisions,
     invoices,
     merchants,
+    webhook_endpoints,
 )
 
 _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
@@ -39,7 +40,21 @@ _LIVE_REFERENCE_INDEX = "uq_invoices_live_reference"
 # costs more than SQLite takes to run it, on the hot update path.
 _LIVE = invoices.c.status != InvoiceStatus.CANCELLED.value
 _BY_ID = sa.select(invoices).where(invoices.c.id == sa.bindparam("p_id"))
-_BY_ID_LOCKED = _BY_ID.with_for_update()
+# The invoice a change locks, and whether its merchant has any enabled webhook endpoint: most
+# have none, and then the change's events need no lookup of them (decision 0029).
+_HAS_ENDPOINTS = (
+    sa.exists()
+    .where(
+        webhook_endpoints.c.merchant_id == invoices.c.merchant_id,
+        webhook_endpoints.c.enabled.is_(True),
+    )
+    .label("merchant_has_endpoints")
+)
+_BY_ID_LOCKED = (
+    sa.select(invoices, _HAS_ENDPOINTS)
+    .where(invoices.c.id == sa.bindparam("p_id"))
+    .with_for_update(of=invoices)
+)
 _BY_SLUG = sa.select(invoices).where(invoices.c.checkout_slug == sa.bindparam("p_slug"))
 _BY_REFERENCE = sa.select(invoices).where(
     invoices.c.merchant_id == sa.bindparam("p_merchant"),
@@ -115,15 +130,30 @@ _HOT = HotStatements(_hot)
 
 
 class SqlInvoiceRepository:
-    def __init__(self, conn: sa.Connection) -> None:
+    def __init__(self, conn: sa.Connection, without_endpoints: set[str] | None = None) -> None:
         self._conn = conn
         self._hot = _HOT.of(conn.dialect)
         self._events: list[InvoiceEvent] = []  # recorded by the invoices this unit stored
+        # Merchants that the invoices locked in this unit of work showed to have no enabled
+        # webhook endpoint; shared with the unit's SqlWebhookEndpoints.
+        self._without_endpoints = without_endpoints if without_endpoints is not None else set()
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
-        hot = self._hot["by_id_locked" if for_update else "by_id"]
+        if not for_update:
+            hot = self._hot["by_id"]
+            raw = hot.run(self._conn, {"p_id": invoice_id}).fetchone()
+            return _invoice_from_row(hot.values(raw)) if raw else None
+        hot = self._hot["by_id_locked"]
         raw = hot.run(self._conn, {"p_id": invoice_id}).fetchone()
-        return _invoice_from_row(hot.values(raw)) if raw else None
+        if not raw:
+            return None
+        *row, has_endpoints = hot.values(raw)
+        invoice = _invoice_from_row(row)
+        if has_endpoints:
+            self._without_endpoints.discard(invoice.merchant_id)
+        else:
+            self._without_endpoints.add(invoice.merchant_id)
+        return invoice
 
     def get_by_checkout_slug(self, slug: str) -> Invoice | None:
         row = self._conn.execute(_BY_SLUG, {"p_slug": slug}).first()

@@ -49,7 +49,8 @@ class SqlUnitOfWork:
 
     def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
         self.connection = conn
-        self.invoices = SqlInvoiceRepository(conn)
+        self._without_endpoints: set[str] = set()  # merchants seen with no webhook endpoint
+        self.invoices = SqlInvoiceRepository(conn, self._without_endpoints)
         self._box = box
         self._merchants: SqlMerchantRepository | None = None
         self._outbox: SqlOutbox | None = None
@@ -77,7 +78,9 @@ class SqlUnitOfWork:
     @property
     def webhooks(self) -> SqlWebhookEndpoints:
         if self._webhooks is None:
-            self._webhooks = SqlWebhookEndpoints(self.connection, self._box)
+            self._webhooks = SqlWebhookEndpoints(
+                self.connection, self._box, self._without_endpoints
+            )
         return self._webhooks
 
 

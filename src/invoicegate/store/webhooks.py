@@ -22,9 +22,16 @@ _HOT = HotStatements(lambda dialect: {"subscribed": HotStatement(_SUBSCRIBED, di
 
 
 class SqlWebhookEndpoints:
-    def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
+    def __init__(
+        self, conn: sa.Connection, box: SecretBox, without_endpoints: set[str] | None = None
+    ) -> None:
         self._conn = conn
         self._box = box
+        # Merchants this unit of work has already seen to have no enabled endpoint, read with
+        # the invoice it locked (repository.SqlInvoiceRepository.get): their events need no
+        # lookup, one round trip fewer per change on PostgreSQL (decision 0029). Forgotten
+        # when this unit of work changes an endpoint itself.
+        self._without_endpoints = without_endpoints if without_endpoints is not None else set()
 
     def add(self, endpoint: WebhookEndpoint) -> None:
         values = _changeable(endpoint)
@@ -34,6 +41,7 @@ class SqlWebhookEndpoints:
             secret_encrypted=self._box.seal(endpoint.secret),
             created_at=endpoint.created_at,
         )
+        self._without_endpoints.clear()
         self._conn.execute(sa.insert(webhook_endpoints).values(**values))
 
     def get(self, endpoint_id: str) -> WebhookEndpoint | None:
@@ -52,17 +60,21 @@ class SqlWebhookEndpoints:
     def subscribed(self, merchant_id: str, event_type: str) -> list[WebhookEndpoint]:
         # Few endpoints per merchant (MAX_ENDPOINTS): the event filter runs here, not in SQL,
         # where JSON membership is spelt differently by SQLite and PostgreSQL.
+        if merchant_id in self._without_endpoints:
+            return []
         hot = _HOT.of(self._conn.dialect)["subscribed"]
         rows = hot.run(self._conn, {"p_merchant": merchant_id}).fetchall()
         endpoints = (self._endpoint(hot.row(row) or {}) for row in rows)
         return [e for e in endpoints if e.hears(event_type)]
 
     def save(self, endpoint: WebhookEndpoint) -> None:
+        self._without_endpoints.clear()
         self._conn.execute(
             sa.update(webhook_endpoints).where(_c.id == endpoint.id).values(**_changeable(endpoint))
         )
 
     def delete(self, endpoint_id: str) -> None:
+        self._without_endpoints.clear()
         self._conn.execute(sa.delete(webhook_endpoints).where(_c.id == endpoint_id))
 
     def _endpoint(self, row: Mapping[Any, Any]) -> WebhookEndpoint:

@@ -5,7 +5,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from invoicegate.store.database import create_engine
-from invoicegate.store.migrate import upgrade
+from invoicegate.store.migrate import alembic_config, upgrade
 from invoicegate.store.tables import metadata
 
 
@@ -26,3 +26,14 @@ def test_migrated_schema_matches_the_tables(database_url: str) -> None:
         "callback_attempts",
     } <= tables
     assert diff == []
+
+
+def test_a_url_with_percent_escapes_reaches_alembic_unchanged() -> None:
+    # A password's special characters and a Unix socket's directory are %-escaped in a URL;
+    # Alembic's ConfigParser refused them ("invalid interpolation syntax") until doubled.
+    url = "postgresql://app:p%40ss%25w0rd@/invoicegate?host=%2Fvar%2Frun%2Fpostgresql"
+    stored = alembic_config(url).get_main_option("sqlalchemy.url")
+    assert stored is not None
+    parsed = sa.make_url(stored)
+    assert (parsed.password, parsed.query["host"]) == ("p@ss%w0rd", "/var/run/postgresql")
+    assert parsed.drivername == "postgresql+psycopg"

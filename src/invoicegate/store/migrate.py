@@ -13,9 +13,11 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def alembic_config(database_url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option(
-        "sqlalchemy.url", normalise_url(database_url).render_as_string(hide_password=False)
-    )
+    url = normalise_url(database_url).render_as_string(hide_password=False)
+    # Alembic's options go through ConfigParser's interpolation: a URL's %-escapes (a
+    # password's special characters, a Unix socket's host=%2Fvar%2Frun%2Fpostgresql) are
+    # written doubled, or they are refused as "invalid interpolation syntax".
+    config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return config
 
 

@@ -4,6 +4,7 @@ Every failure is the same 401 "4010300" envelope with `responseData: []`, whiche
 failed, and happens before the body or the id is looked at.
 """
 
+import hmac
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -41,6 +42,24 @@ def test_signature_covers_the_exact_timestamp_string() -> None:
     assert sign("test-secret-key", "2023-09-05T02:52:53+00:00") != sign(
         "test-secret-key", "2023-09-05T09:52:53+07:00"
     )
+
+
+def test_signature_with_the_keyed_state_kept_is_openssls_hmac_every_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # sign() keeps each secret's keyed HMAC state (decision 0028): every signature must
+    # still be HMAC-SHA256 of that secret and that timestamp alone, whatever came before.
+    from invoicegate.dialects.winpay import signature
+
+    monkeypatch.setattr(signature, "MAX_KEYED", 3)  # eviction runs too
+    secrets = ["test-secret-key", "k" * 200, "kunci-rahasia-ü", "", "test-secret-key"]
+    stamps = ["2023-09-05T09:52:53+07:00", "", "2023-09-05T02:52:53+00:00", "ä" * 70]
+    for _ in range(2):
+        for secret in secrets:
+            for stamp in stamps:
+                expected = hmac.digest(secret.encode(), stamp.encode(), "sha256").hex()
+                assert sign(secret, stamp) == expected
+    assert len(signature._KEYED) <= 3
 
 
 def test_verify_refuses_what_sign_did_not_make() -> None:

@@ -1,6 +1,6 @@
 """Winpay wire ↔ invoice core: bodies to commands, invoices and errors to the Winpay envelope."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from pydantic import ValidationError
@@ -23,7 +23,8 @@ from invoicegate.domain.invoice import (
     ItemSpec,
 )
 
-JAKARTA = timezone(timedelta(hours=7), "WIB")  # Indonesia has no daylight saving time
+_JAKARTA_OFFSET = timedelta(hours=7)
+JAKARTA = timezone(_JAKARTA_OFFSET, "WIB")  # Indonesia has no daylight saving time
 
 
 def jakarta_iso(moment: datetime) -> str:
@@ -46,7 +47,11 @@ _last_response_date: list[tuple[datetime | None, str]] = [(None, "")]
 
 def jakarta_plain(moment: datetime) -> str:
     """`created_at` style: 2023-10-25 14:12:14 (Jakarta time, no offset)."""
-    # Formatted without its offset rather than sliced off: half the cost (strftime: 3x).
+    if moment.tzinfo is UTC:  # every instant the store and the clock give
+        # The UTC instant moved by Jakarta's fixed offset is Jakarta's wall time; its text
+        # ("… 14:12:14.123456+00:00") cut after the seconds: ~7 against ~12 µs under load
+        # (decision 0028).
+        return str(moment + _JAKARTA_OFFSET)[:19]
     return moment.astimezone(JAKARTA).replace(tzinfo=None).isoformat(" ", "seconds")
 
 

@@ -46,9 +46,9 @@ class CountingReads:
         self.reads += 1
         return await self.inner.read(work)
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
         self.reads += 1
-        return await self.inner.lookup(work)
+        return await self.inner.lookup(work, one_statement=one_statement)
 
 
 # Access-log lines are written on a timer, whichever request happens to be running then:

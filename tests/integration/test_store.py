@@ -1,5 +1,7 @@
 """The SQL store keeps invoices, revisions, credentials and outbox rows on both backends."""
 
+import sqlite3
+
 import pytest
 import sqlalchemy as sa
 
@@ -10,6 +12,7 @@ from invoicegate.services.invoices import Actor
 from invoicegate.services.webhooks import EndpointChanges
 from invoicegate.store.database import create_engine
 from invoicegate.store.tables import callback_jobs, credentials
+from invoicegate.store.unit_of_work import GroupCommitTransactor
 from tests.integration.conftest import CALLBACK_URL, World, terms
 
 pytestmark = pytest.mark.anyio
@@ -141,3 +144,39 @@ async def test_lookups_each_end_their_read_transaction_whatever_ran_in_them(
         await invoices.update_invoice(world.actor, world.invoice.id, changes)
         seen = await invoices.find_invoice(world.actor, world.invoice.id)  # hot statement
         assert seen.customer.name == name  # the commit above is seen: no stale snapshot
+
+
+async def test_a_find_by_id_on_sqlite_is_its_select_alone_and_sees_the_last_commit(
+    world: World,
+) -> None:
+    """The find's lookup is one statement, run without BEGIN and COMMIT around it (decision
+    0028): SQLite reads it in a transaction of its own, ended with its last row. Lookups of
+    other kinds still get their read transaction."""
+    transactor = world.runtime.transactor.inner
+    if not isinstance(transactor, GroupCommitTransactor):
+        pytest.skip("SQLite's lookups; PostgreSQL's go with their BEGIN in one round trip")
+    invoices = world.runtime.invoices
+    await invoices.find_invoice(world.actor, world.invoice.id)  # opens the lookups' connection
+    assert transactor._lookups is not None
+    driver = transactor._lookups.connection.driver_connection
+    assert isinstance(driver, sqlite3.Connection)
+    ran: list[str] = []
+    driver.set_trace_callback(ran.append)
+    try:
+        for name in ("Budi", "Citra"):
+            changes = InvoiceChanges(customer=Customer(name, "0811", ""))
+            await invoices.update_invoice(world.actor, world.invoice.id, changes)  # the writer
+            seen = await invoices.find_invoice(world.actor, world.invoice.id)
+            assert seen.customer.name == name  # no stale snapshot kept
+            assert not driver.in_transaction
+            with pytest.raises(InvoiceNotFound):
+                await invoices.find_invoice(world.actor, "00000000-0000-0000-0000-000000000000")
+            assert not driver.in_transaction
+        assert len(ran) == 4
+        assert all(sql.lstrip().upper().startswith("SELECT") for sql in ran)
+        ran.clear()
+        found = await invoices.find_by_reference(world.actor, "ref-1")
+        assert found.id == world.invoice.id and not driver.in_transaction
+        assert [ran[0].upper(), ran[-1].upper()] == ["BEGIN", "COMMIT"]
+    finally:
+        driver.set_trace_callback(None)

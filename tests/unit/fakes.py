@@ -507,5 +507,5 @@ class FakeTransactor:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return self.run(work)
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
         return self.run(work)

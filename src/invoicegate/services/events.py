@@ -97,8 +97,8 @@ class PublishingTransactor:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self.inner.read(work)
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await self.inner.lookup(work)
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
+        return await self.inner.lookup(work, one_statement=one_statement)
 
     # The store's transactors hold connections; fakes do not, hence the lookups.
     def close(self) -> None:

@@ -107,8 +107,8 @@ class AnsweringTransactor:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self._inner.read(work)
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await self._inner.lookup(work)
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
+        return await self._inner.lookup(work, one_statement=one_statement)
 
 
 async def purge_forever(service: IdempotencyService, every_seconds: float = 600) -> None:

@@ -93,7 +93,7 @@ class InvoiceService:
         def work(uow: UnitOfWork) -> Invoice:
             return _owned(uow.invoices.get(invoice_id), actor, include_cancelled)
 
-        return await self._tx.lookup(work)
+        return await self._tx.lookup(work, one_statement=True)  # the SELECT by id
 
     async def find_by_reference(self, actor: Actor, reference: str) -> Invoice:
         def work(uow: UnitOfWork) -> Invoice:

@@ -300,8 +300,12 @@ class Transactor(Protocol):
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T: ...
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
-        """A read of a few rows by key (the hot finds): run where it costs least."""
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
+        """A read of a few rows by key (the hot finds): run where it costs least.
+
+        `one_statement`: the work runs a single statement, whose read is consistent by
+        itself, so a store may leave out the transaction around it (SQLite: decision 0028).
+        """
 
 
 Clock = Callable[[], datetime]

@@ -128,8 +128,8 @@ class GatedWrites:
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
         return await self.inner.read(work)
 
-    async def lookup(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await self.inner.lookup(work)
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
+        return await self.inner.lookup(work, one_statement=one_statement)
 
 
 @pytest.fixture

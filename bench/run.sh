@@ -22,7 +22,11 @@
 # and the update/find targets),
 # CONNECTIONS (32), INVOICES (1000), SCALE_INVOICES (1000000), SCALE_REVISIONS (3),
 # PGHOST/PGPORT (127.0.0.1/5432; PostgreSQL targets are skipped if nothing answers there),
-# PG_DB (invoicegate_bench: the database each PostgreSQL target drops and creates).
+# PG_DB (invoicegate_bench: the database each PostgreSQL target drops and creates),
+# SCALE_KEEP (a folder: keep each settled million-invoice database there, and later runs
+# start from a copy of it instead of bulk-loading again; PostgreSQL keeps it as the database
+# <PG_DB>_keep_<stamp>; a change to bench/db.py or to the schema makes a new one),
+# PG_WAL_COMPRESSION (lz4: the bench database's wal_compression; off to compare).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -35,6 +39,8 @@ SCALE=${SCALE:-0}
 SCALE_INVOICES=${SCALE_INVOICES:-1000000}
 SCALE_REVISIONS=${SCALE_REVISIONS:-3}
 PROFILE=${PROFILE:-0}
+SCALE_KEEP=${SCALE_KEEP:-}
+PG_WAL_COMPRESSION=${PG_WAL_COMPRESSION:-lz4}
 if [ "$SCALE" = 1 ]; then TARGETS="$TARGETS sqlite-1m postgres-1m"; fi
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
@@ -190,23 +196,82 @@ serve_service() {
     start_server "$name" "$BIN/invoicegate" serve --host 127.0.0.1 --port "${URL##*:}"
 }
 
+# kept_dir NAME TOTAL: where SCALE_KEEP keeps this target's settled database: one folder per
+# size and per version of the loader and the schema (a stale copy is never reused).
+kept_dir() {
+    local stamp
+    stamp=$(cat bench/db.py src/invoicegate/store/tables.py \
+        src/invoicegate/store/migrations/versions/*.py | sha1sum | cut -c1-10)
+    echo "$SCALE_KEEP/$1-$2x$SCALE_REVISIONS-$stamp"
+}
+
+# kept_save NAME DATABASE_URL TOTAL: with SCALE_KEEP, keep the settled database (server
+# stopped): the target's folder (ids, auth, data dir) and the SQLite file, or a PostgreSQL
+# copy made with CREATE DATABASE … TEMPLATE.
+kept_save() {
+    local name=$1 db_url=$2 dir
+    [ -n "$SCALE_KEEP" ] || return 0
+    dir=$(kept_dir "$name" "$3")
+    rm -rf "$dir.tmp" && mkdir -p "$dir.tmp"
+    cp -a "$WORK/$name/." "$dir.tmp/"
+    if [[ $db_url == postgresql://* ]]; then
+        local keep=${PG_DB}_keep_$(basename "$dir" | sed 's/.*-//')
+        psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $keep" \
+            -c "CREATE DATABASE $keep TEMPLATE $PG_DB STRATEGY FILE_COPY"
+        echo "$keep" >"$dir.tmp/pg-database"
+    fi
+    rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    echo "== $name: kept in $dir" >&2
+}
+
+# kept_restore NAME DATABASE_URL TOTAL: with SCALE_KEEP and a kept copy, put it in place of
+# the bulk load: the SQLite file copied and fsynced, or the PostgreSQL database created from
+# the kept one (FILE_COPY: written and fsynced by the server, then checkpointed). False
+# when there is nothing to reuse.
+kept_restore() {
+    local name=$1 db_url=$2 dir
+    [ -n "$SCALE_KEEP" ] || return 1
+    dir=$(kept_dir "$name" "$3")
+    [ -d "$dir" ] || return 1
+    echo "== $name: reusing the settled database kept in $dir" >&2
+    rm -rf "${WORK:?}/$name" && mkdir -p "$WORK/$name"
+    cp -a "$dir/." "$WORK/$name/"
+    if [ -f "$dir/pg-database" ]; then
+        rm -f "$WORK/$name/pg-database"
+        postgres_drop
+        psql -q -h "$PGHOST" -p "$PGPORT" -d test \
+            -c "CREATE DATABASE $PG_DB TEMPLATE $(cat "$dir/pg-database") STRATEGY FILE_COPY"
+        postgres_settings "$name"
+    else
+        "$BIN/python" -c 'import os, sys; fd = os.open(sys.argv[1], os.O_RDONLY); os.fsync(fd)' \
+            "${db_url#sqlite:///}"
+    fi
+}
+
 # bench_service NAME DATABASE_URL [DIALECT [OP [TOTAL]]]: serve, create INVOICES invoices
 # through the API (with TOTAL: then bulk-load the database to TOTAL invoices, server
 # stopped), load, and record how many revisions the load left.
 bench_service() {
     local name=$1 db_url=$2 dialect=${3:-winpay} op=${4:-update} total=${5:-}
     export BENCH_OP=$op
-    serve_service "$name" "$db_url"
-    "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" --out "$WORK/$name" \
-        --dialect "$dialect"
-    local ids=$WORK/$name/ids.txt invoices=$INVOICES
+    local ids=$WORK/$name/ids.txt invoices=$INVOICES restored=0
+    if [ -n "$total" ] && kept_restore "$name" "$db_url" "$total"; then
+        restored=1
+    else
+        serve_service "$name" "$db_url"
+        "$BIN/python" bench/setup_invoices.py --url "$URL" --count "$INVOICES" \
+            --out "$WORK/$name" --dialect "$dialect"
+    fi
     if [ -n "$total" ]; then
         stop_server
-        echo "== $name: bulk-loading to $total invoices x $SCALE_REVISIONS revisions" >&2
-        local started=$SECONDS
-        "$BIN/python" bench/db.py bulk "$db_url" --total "$total" --revisions "$SCALE_REVISIONS" \
-            --ids-out "$WORK/$name/ids-all.txt"
-        echo "== $name: bulk load took $((SECONDS - started)) s" >&2
+        if ((!restored)); then
+            echo "== $name: bulk-loading to $total invoices x $SCALE_REVISIONS revisions" >&2
+            local started=$SECONDS
+            "$BIN/python" bench/db.py bulk "$db_url" --total "$total" \
+                --revisions "$SCALE_REVISIONS" --ids-out "$WORK/$name/ids-all.txt"
+            echo "== $name: bulk load took $((SECONDS - started)) s" >&2
+            kept_save "$name" "$db_url" "$total"
+        fi
         ids=$WORK/$name/ids-all.txt
         invoices=$total
         "$BIN/python" bench/setup_invoices.py --resign --out "$WORK/$name"
@@ -277,12 +342,18 @@ postgres_fresh() {
     fi
     postgres_drop
     psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "CREATE DATABASE $PG_DB"
+    postgres_settings "$1"
+}
+
+# postgres_settings TARGET: the bench database's own settings (a database created from a kept
+# one does not inherit them).
+postgres_settings() {
     # Full-page images compressed (what bench/README.md tells operators to set server-wide):
     # at a million invoices an update writes ~5 of them, ~30 KB of WAL, halved by lz4
     # (decision 0026). Per database, for the bench's own sessions: the server's settings
     # are not the bench's to change. Needs a superuser; without one the run goes on as is.
     psql -q -h "$PGHOST" -p "$PGPORT" -d test \
-        -c "ALTER DATABASE $PG_DB SET wal_compression = lz4" 2>/dev/null ||
+        -c "ALTER DATABASE $PG_DB SET wal_compression = $PG_WAL_COMPRESSION" 2>/dev/null ||
         echo "== $1: wal_compression not set (not a superuser?); measuring without it" >&2
 }
 

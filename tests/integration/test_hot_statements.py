@@ -5,6 +5,7 @@ rows by position (store/statements.py, decision 0024); Core is the reference the
 value for value, on both backends.
 """
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
@@ -14,11 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 
 from invoicegate.domain.errors import StaleVersion
-from invoicegate.domain.invoice import Invoice, LineItem, Payment, Revision
+from invoicegate.domain.invoice import Invoice, InvoiceStatus, LineItem, Payment, Revision
 from invoicegate.services.ports import UnitOfWork
 from invoicegate.store.repository import (
     _BY_ID,
+    _INDEXED_COLUMNS,
     _INSERT_REVISION,
+    _UNINDEXED_COLUMNS,
     _UPDATE_INVOICE,
     SqlInvoiceRepository,
     _invoice_from_row,
@@ -140,3 +143,86 @@ async def test_a_save_at_a_stale_version_stores_neither_the_invoice_nor_its_revi
     assert [r.version for r in history] == [current.version]
     found = await world.runtime.invoices.find_invoice(world.actor, current.id)
     assert found == current
+
+
+class _Counting:
+    """A hot statement that counts its runs."""
+
+    def __init__(self, statement: Any) -> None:
+        self.statement, self.runs = statement, 0
+
+    def run(self, conn: sa.Connection, values: Any) -> Any:
+        self.runs += 1
+        return self.statement.run(conn, values)
+
+
+def _index_definitions(conn: sa.Connection) -> list[str]:
+    if conn.dialect.name == "sqlite":
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'invoices'"
+        return [sql for (sql,) in conn.exec_driver_sql(query) if sql]  # autoindexes: None
+    query = "SELECT indexdef FROM pg_indexes WHERE tablename = 'invoices'"
+    return [sql for (sql,) in conn.exec_driver_sql(query)]
+
+
+async def test_an_update_leaves_the_indexed_columns_alone_only_when_it_changes_none(
+    world: World,
+) -> None:
+    """Decision 0030: SQLite rewrites an index entry whenever an UPDATE sets one of its
+    columns, so there an update that changes none of them does not set them; one that does
+    sets them all, and so does a save of an invoice this unit did not read. (PostgreSQL saves
+    through its one statement with the revision, whatever changed.)"""
+
+    def save(repository: SqlInvoiceRepository, invoice: Invoice) -> None:
+        revision = Revision.of("updated", None, invoice, actor="a", dialect="d", at=INSTANTS[0])
+        repository.save(invoice, revision)
+
+    def check(conn: sa.Connection) -> None:
+        indexes = _index_definitions(conn)
+        assert len(indexes) >= 3  # the live reference, merchant/created, unannounced expiry
+        for column in _UNINDEXED_COLUMNS:  # no index names a column the short UPDATE sets
+            assert not any(re.search(rf"\b{column}\b", sql) for sql in indexes), column
+        for column in _INDEXED_COLUMNS:  # and each of the others is named by one
+            assert any(re.search(rf"\b{column}\b", sql) for sql in indexes), column
+
+        on_sqlite = conn.dialect.name == "sqlite"
+        repository = SqlInvoiceRepository(conn)
+        short, full = (_Counting(repository._hot[k]) for k in ("update_unindexed", "update"))
+        repository._hot = {**repository._hot, "update_unindexed": short, "update": full}
+        expiry = INSTANTS[0] + timedelta(days=3)
+        steps: list[tuple[dict[str, Any], str]] = [
+            ({"customer": replace(world.invoice.customer, name="Renamed")}, "short"),
+            ({"reference": "ref-renamed"}, "full"),
+            ({"expires_at": expiry}, "full"),
+            ({"back_url": "https://example.com/other"}, "short"),
+            ({"status": InvoiceStatus.CANCELLED}, "full"),
+        ]
+        # Two saves on one read: the second compares with what the first stored, not read.
+        current = repository.get(world.invoice.id, for_update=True)
+        assert current is not None
+        renamed = _next(current, 2, {"reference": "ref-elsewhere"})
+        save(repository, renamed)
+        save(repository, _next(renamed, 3, {"reference": current.reference}))
+        stored = repository.get(world.invoice.id)
+        assert stored is not None and stored.reference == current.reference
+        for version, (changes, expected) in enumerate(steps, start=4):
+            current = repository.get(world.invoice.id, for_update=True)
+            before = (short.runs, full.runs)
+            save(repository, _next(current, version, changes))
+            ran = {(1, 0): "short", (0, 1): "full", (0, 0): "together"}[
+                (short.runs - before[0], full.runs - before[1])
+            ]
+            assert ran == (expected if on_sqlite else "together"), changes
+            stored = repository.get(world.invoice.id)
+            assert stored is not None and stored.version == version
+            for name, value in changes.items():
+                assert getattr(stored, name) == value
+
+        # Saved by a repository that did not read it: the full UPDATE, whatever changed.
+        fresh = SqlInvoiceRepository(conn)
+        current = repository.get(world.invoice.id)
+        fresh._hot = {**fresh._hot, "update_unindexed": short, "update": full}
+        before_full = full.runs
+        save(fresh, _next(current, len(steps) + 4, {"back_url": None}))
+        assert full.runs == before_full + on_sqlite
+
+    await _in_unit(world, check)

@@ -77,6 +77,15 @@ _INSERT_INVOICE = sa.insert(invoices)
 _UPDATE_INVOICE = sa.update(invoices).where(
     invoices.c.id == sa.bindparam("p_id"), invoices.c.version == sa.bindparam("p_prior")
 )
+# The saved columns that an index of `invoices` holds, as key or in its WHERE: the live
+# reference's (reference, status) and the unannounced expiry's (expires_at, status). SQLite
+# rewrites an index's entry when an UPDATE sets any of its columns, even to the value it
+# had: at a million invoices each is one more B-tree page written per update, to the WAL,
+# then to the file (decision 0030). So on SQLite an update that changes none of them does
+# not set them; the version guard says they are still what this unit of work read.
+# (PostgreSQL compares the values itself: such an update is HOT when its page has room.)
+_INDEXED_COLUMNS = ("reference", "status", "expires_at")
+_indexed_values = attrgetter(*_INDEXED_COLUMNS)
 _CURRENT_VERSION = sa.select(invoices.c.version).where(invoices.c.id == sa.bindparam("p_id"))
 _INSERT_REVISION = sa.insert(invoice_revisions)
 _REVISIONS = (
@@ -88,6 +97,7 @@ _SAVED_COLUMNS = (
     "reference customer_name customer_email customer_phone items currency total back_url "
     "expires_at due_date status version payment updated_at"
 ).split()
+_UNINDEXED_COLUMNS = [c for c in _SAVED_COLUMNS if c not in _INDEXED_COLUMNS]
 _REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
 _revision_values = attrgetter(*_REVISION_COLUMNS)
 _REVISION_BINDS = [f"r_{name}" for name in _REVISION_COLUMNS]
@@ -119,6 +129,7 @@ def _hot(dialect: Dialect) -> dict[str, HotStatement]:
         "by_id": HotStatement(_BY_ID, dialect),
         "by_id_locked": HotStatement(_BY_ID_LOCKED, dialect),
         "update": HotStatement(_UPDATE_INVOICE, dialect, _SAVED_COLUMNS),
+        "update_unindexed": HotStatement(_UPDATE_INVOICE, dialect, _UNINDEXED_COLUMNS),
         "add_revision": HotStatement(_INSERT_REVISION, dialect, _REVISION_COLUMNS),
     }
     if dialect.name == "postgresql":  # SQLite has no UPDATE in a WITH, nor round trips
@@ -137,6 +148,8 @@ class SqlInvoiceRepository:
         # Merchants that the invoices locked in this unit of work showed to have no enabled
         # webhook endpoint; shared with the unit's SqlWebhookEndpoints.
         self._without_endpoints = without_endpoints if without_endpoints is not None else set()
+        # Each invoice read, by id: its indexed values as read (save: which UPDATE).
+        self._read: dict[str, tuple[Any, ...]] = {}
 
     def get(self, invoice_id: str, *, for_update: bool = False) -> Invoice | None:
         if not for_update:
@@ -153,6 +166,7 @@ class SqlInvoiceRepository:
             self._without_endpoints.discard(invoice.merchant_id)
         else:
             self._without_endpoints.add(invoice.merchant_id)
+        self._read[invoice.id] = _indexed_values(invoice)
         return invoice
 
     def get_by_checkout_slug(self, slug: str) -> Invoice | None:
@@ -191,8 +205,12 @@ class SqlInvoiceRepository:
         together = self._hot.get("update_with_revision")
         if together is not None:  # one statement: the revision only if the update landed
             values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
+            statement = together
+        else:  # SQLite: the indexed columns set only when they change (decision 0030)
+            unindexed = self._read.get(invoice.id) == _indexed_values(invoice)
+            statement = self._hot["update_unindexed" if unindexed else "update"]
         try:
-            cursor = (together or self._hot["update"]).run(self._conn, values)
+            cursor = statement.run(self._conn, values)
         except IntegrityError as error:
             _raise_duplicate_reference(error.orig)
             raise
@@ -201,6 +219,7 @@ class SqlInvoiceRepository:
             raise StaleVersion(current or 0)
         if together is None:
             self.add_revision(revision)
+        self._read[invoice.id] = _indexed_values(invoice)  # what the row holds now
         self._events.extend(invoice.events)
 
     def collect_events(self) -> list[InvoiceEvent]:

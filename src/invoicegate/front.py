@@ -77,7 +77,7 @@ class Service(Starlette):
         scope["path_params"] = params
         rid = request_id_of(scope)
         token = logs.request_id.set(rid)
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         status = 500
         body = UnreadBody(receive) if has_body(scope) else None
         try:

@@ -120,7 +120,7 @@ class RequestContext:
             return
         rid = request_id_of(scope)
         token = logs.request_id.set(rid)
-        started = time.perf_counter()
+        started = time.perf_counter_ns()
         status = 500
 
         async def send_with_id(message: Message) -> None:
@@ -144,9 +144,17 @@ def request_id_of(scope: Scope) -> str:
     return given if given and _SAFE_REQUEST_ID.match(given) else os.urandom(16).hex()
 
 
-def log_request(method: str, template: str, status: int, started: float) -> None:
-    """The request's one access-log line (its id is the current `logs.request_id`)."""
-    logs.access.request(method, template, status, round((time.perf_counter() - started) * 1000, 2))
+def log_request(method: str, template: str, status: int, started_ns: int) -> None:
+    """The request's one access-log line (its id is the current `logs.request_id`);
+    `started_ns` is `time.perf_counter_ns()` when the request came."""
+    logs.access.request(method, template, status, duration_ms(time.perf_counter_ns() - started_ns))
+
+
+def duration_ms(elapsed_ns: int) -> float:
+    """Milliseconds to two decimals, as `round(seconds * 1000, 2)` gives them, rounded in
+    integers: `round` to a number of digits goes through a decimal string, ~3 µs of every
+    request's access line under load (decision 0028)."""
+    return (elapsed_ns + 5_000) // 10_000 / 100
 
 
 def _route_template(scope: Scope) -> str:

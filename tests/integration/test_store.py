@@ -1,6 +1,7 @@
 """The SQL store keeps invoices, revisions, credentials and outbox rows on both backends."""
 
 import sqlite3
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -12,7 +13,7 @@ from invoicegate.services.invoices import Actor
 from invoicegate.services.webhooks import EndpointChanges
 from invoicegate.store.database import create_engine
 from invoicegate.store.tables import callback_jobs, credentials
-from invoicegate.store.unit_of_work import GroupCommitTransactor
+from invoicegate.store.unit_of_work import AsyncPooledTransactor, GroupCommitTransactor
 from tests.integration.conftest import CALLBACK_URL, World, terms
 
 pytestmark = pytest.mark.anyio
@@ -154,7 +155,7 @@ async def test_a_find_by_id_on_sqlite_is_its_select_alone_and_sees_the_last_comm
     other kinds still get their read transaction."""
     transactor = world.runtime.transactor.inner
     if not isinstance(transactor, GroupCommitTransactor):
-        pytest.skip("SQLite's lookups; PostgreSQL's go with their BEGIN in one round trip")
+        pytest.skip("SQLite's lookups; PostgreSQL's: the test below")
     invoices = world.runtime.invoices
     await invoices.find_invoice(world.actor, world.invoice.id)  # opens the lookups' connection
     assert transactor._lookups is not None
@@ -180,3 +181,37 @@ async def test_a_find_by_id_on_sqlite_is_its_select_alone_and_sees_the_last_comm
         assert [ran[0].upper(), ran[-1].upper()] == ["BEGIN", "COMMIT"]
     finally:
         driver.set_trace_callback(None)
+
+
+async def test_a_find_by_id_on_postgresql_is_its_select_alone_and_sees_the_last_commit(
+    world: World,
+) -> None:
+    """On PostgreSQL too the find's one statement runs without BEGIN and COMMIT, two round
+    trips fewer (decision 0029); updates and other lookups keep their transaction."""
+    transactor = world.runtime.transactor.inner
+    if not isinstance(transactor, AsyncPooledTransactor):
+        pytest.skip("PostgreSQL's transactor; SQLite's: the test above")
+    sent: list[str] = []
+
+    class Spy:
+        def __init__(self, word: str, statement: Any) -> None:
+            self._word, self._statement = word, statement
+
+        def run(self, conn: sa.Connection, values: Any) -> Any:
+            sent.append(self._word)
+            return self._statement.run(conn, values)
+
+    transactor._control = {word: Spy(word, s) for word, s in transactor._control.items()}  # type: ignore[misc]
+    invoices = world.runtime.invoices
+    for name in ("Budi", "Citra"):
+        changes = InvoiceChanges(customer=Customer(name, "0811", ""))
+        await invoices.update_invoice(world.actor, world.invoice.id, changes)
+        seen = await invoices.find_invoice(world.actor, world.invoice.id)
+        assert seen.customer.name == name  # the update's COMMIT is seen
+        with pytest.raises(InvoiceNotFound):
+            await invoices.find_invoice(world.actor, "00000000-0000-0000-0000-000000000000")
+    assert sent == ["begin", "commit"] * 2  # the updates' alone
+    sent.clear()
+    found = await invoices.find_by_reference(world.actor, "ref-1")
+    assert found.id == world.invoice.id
+    assert sent == ["begin", "commit"]

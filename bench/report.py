@@ -22,6 +22,7 @@ from pathlib import Path
 
 LABELS = {
     "bare": "bare ASGI app, canned answer (ceiling)",
+    "bare-uvicorn": "bare ASGI app on uvicorn's own httptools protocol (two writes an answer)",
     "sqlite": "Winpay seed update, SQLite (WAL, synchronous=FULL)",
     "paylink-sqlite": "Paylink seed update, SQLite",
     "find-sqlite": "Winpay find, SQLite",

@@ -9,13 +9,14 @@
 #   SCALE=1 bash bench/run.sh               # + the million-invoice runs
 #   PROFILE=1 TARGETS="bare sqlite" bash bench/run.sh   # + a py-spy flame graph per target
 #
-# Targets (TARGETS, default all but the scale ones): bare, sqlite (Winpay seed update),
-# paylink-sqlite (Paylink seed update), find-sqlite (Winpay signed find), native-sqlite (the
-# native API's PATCH with If-Match, issue 9, at the Winpay update's goal), postgres (Winpay
-# update), postgres-2proc (two server processes on one PostgreSQL database, each loaded by
-# its own wrk with half the connections); SCALE=1 adds sqlite-1m and postgres-1m: the Winpay
-# update spread over a database bulk-loaded (bench/db.py) to SCALE_INVOICES invoices with
-# SCALE_REVISIONS revisions each.
+# Targets (TARGETS, default all but the scale ones): bare (the ceiling, on the service's own
+# HTTP protocol), bare-uvicorn (the same app on uvicorn's stock httptools protocol), sqlite
+# (Winpay seed update), paylink-sqlite (Paylink seed update), find-sqlite (Winpay signed
+# find), native-sqlite (the native API's PATCH with If-Match, issue 9, at the Winpay update's
+# goal), postgres (Winpay update), postgres-2proc (two server processes on one PostgreSQL
+# database, each loaded by its own wrk with half the connections); SCALE=1 adds sqlite-1m
+# and postgres-1m: the Winpay update spread over a database bulk-loaded (bench/db.py) to
+# SCALE_INVOICES invoices with SCALE_REVISIONS revisions each.
 #
 # DURATION (s, default 20, at most 240: one signed timestamp must stay valid for the run),
 # WARMUP (s, default 5: the same load, unmeasured, before each measured window of the bare app
@@ -34,7 +35,8 @@ DURATION=${DURATION:-20}
 WARMUP=${WARMUP:-5}
 CONNECTIONS=${CONNECTIONS:-32}
 INVOICES=${INVOICES:-1000}
-TARGETS=${TARGETS:-bare sqlite paylink-sqlite find-sqlite native-sqlite postgres postgres-2proc}
+TARGETS=${TARGETS:-bare bare-uvicorn sqlite paylink-sqlite find-sqlite native-sqlite postgres
+    postgres-2proc}
 SCALE=${SCALE:-0}
 SCALE_INVOICES=${SCALE_INVOICES:-1000000}
 SCALE_REVISIONS=${SCALE_REVISIONS:-3}
@@ -172,18 +174,20 @@ run_wrk() {
     BENCH_LINE=$(grep '^BENCH ' "$RUN_DIR/$out.wrk.txt" | sed 's/^BENCH //')
 }
 
+# bench_bare NAME HTTP: the bare app on uvicorn with the HTTP protocol class HTTP.
 bench_bare() {
+    local name=$1 http=$2
     URL=http://127.0.0.1:$(free_port)
-    "$BIN/python" bench/setup_invoices.py --fake --count "$INVOICES" --out "$WORK/bare"
-    # The service's own flags (cli.py `serve`): uvloop, httptools, one process, no access log.
-    start_server bare "$BIN/uvicorn" bench.bare_app:app --host 127.0.0.1 --port "${URL##*:}" \
-        --loop uvloop --http httptools --no-access-log --lifespan on --no-proxy-headers \
+    "$BIN/python" bench/setup_invoices.py --fake --count "$INVOICES" --out "$WORK/$name"
+    # The service's own flags (cli.py `serve`): uvloop, one process, no access log.
+    start_server "$name" "$BIN/uvicorn" bench.bare_app:app --host 127.0.0.1 --port "${URL##*:}" \
+        --loop uvloop --http "$http" --no-access-log --lifespan on --no-proxy-headers \
         --log-level warning
-    warm_up bare "$WORK/bare/ids.txt"
-    watch_server bare "$SERVER_PID"
-    run_wrk bare
+    warm_up "$name" "$WORK/$name/ids.txt"
+    watch_server "$name" "$SERVER_PID"
+    run_wrk "$name"
     stop_server
-    echo "target=bare $BENCH_LINE" >>"$RUN_DIR/summary.txt"
+    echo "target=$name $BENCH_LINE" >>"$RUN_DIR/summary.txt"
 }
 
 # serve_service NAME DATABASE_URL: migrate, then start `invoicegate serve` on a free port.
@@ -364,7 +368,10 @@ postgres_drop() {
 mkdir -p "$RUN_DIR"
 for target in $TARGETS; do
     case $target in
-    bare) bench_bare ;;
+    # The ceiling runs on the service's own protocol (one write per answer, decision 0031);
+    # bare-uvicorn on uvicorn's stock httptools protocol, for comparison.
+    bare) bench_bare bare invoicegate.serving:OneWriteHttpToolsProtocol ;;
+    bare-uvicorn) bench_bare bare-uvicorn httptools ;;
     sqlite) bench_service sqlite "sqlite:///$WORK/sqlite/bench.db" ;;
     paylink-sqlite) bench_service paylink-sqlite "sqlite:///$WORK/paylink-sqlite/bench.db" paylink ;;
     find-sqlite) bench_service find-sqlite "sqlite:///$WORK/find-sqlite/bench.db" winpay find ;;

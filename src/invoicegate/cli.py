@@ -306,6 +306,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only serving needs the server
 
     from invoicegate.app import create_app  # noqa: PLC0415
+    from invoicegate.serving import OneWriteHttpToolsProtocol  # noqa: PLC0415
 
     upgrade(settings.database_url)
     if args.demo:
@@ -317,7 +318,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         host=args.host,
         port=args.port,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpToolsProtocol,  # uvicorn's httptools, one write per answer (0031)
         access_log=False,  # the app logs each request with its id (web.py, front.py)
         log_config=None,
         lifespan="on",

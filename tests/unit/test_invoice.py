@@ -3,23 +3,29 @@
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import replace
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import FrozenInstanceError, fields, replace
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from invoicegate.domain import invoice as invoice_module
 from invoicegate.domain.errors import (
     InvalidInput,
     InvoiceAlreadyPaid,
     InvoiceCancelled,
     InvoiceExpired,
 )
+from invoicegate.domain.events import InvoiceUpdated
 from invoicegate.domain.invoice import (
+    _SNAPSHOT_KEYS,
+    CHANGEABLE_FIELDS,
+    CLEARABLE_FIELDS,
     MAX_ITEMS,
     MAX_QUANTITY,
     Customer,
+    CustomerChanges,
     Invoice,
     InvoiceChanges,
     InvoiceStatus,
@@ -407,3 +413,143 @@ def test_any_valid_updates_count_versions_and_keep_the_total_exact(
         T0,
         "https://shop.example/callback",
     )
+
+
+# --- the update's fast paths against the plain definitions ----------------------------------
+
+
+def _updated_plainly(invoice: Invoice, changes: InvoiceChanges, now: datetime) -> Invoice:
+    """What `Invoice.updated` makes, as it was first written (dataclasses.replace)."""
+    new_id = id_source("u")
+    invoice.ensure_changeable()
+    problems = [
+        (name, f"cannot be changed while the invoice is {invoice.status.value}")
+        for name in sorted(changes.fields() - CHANGEABLE_FIELDS[invoice.status])
+    ]
+    problems += [(name, "cannot be cleared") for name in sorted(changes.cleared - CLEARABLE_FIELDS)]
+    if problems:
+        raise InvalidInput(problems)
+    if changes.currency not in (None, invoice.currency) and changes.items is None:
+        raise InvalidInput([("currency", "a new currency needs the items priced in it")])
+    items = invoice.items
+    if changes.items is not None:
+        items = tuple(LineItem(new_id(), s.name, s.quantity, s.unit_price) for s in changes.items)
+    customer = changes.customer
+    if isinstance(customer, CustomerChanges):
+        customer = customer.applied_to(invoice.customer)
+    cleared = changes.cleared
+
+    def pick(new: object, current: object) -> object:
+        return current if new is None else new
+
+    next_invoice = replace(
+        invoice,
+        reference=pick(changes.reference, invoice.reference),
+        customer=pick(customer, invoice.customer),
+        items=items,
+        currency=pick(changes.currency, invoice.currency),
+        back_url=None if "back_url" in cleared else pick(changes.back_url, invoice.back_url),
+        expires_at=None
+        if "expires_at" in cleared
+        else pick(changes.expires_at, invoice.expires_at),
+        due_date=None if "due_date" in cleared else pick(changes.due_date, invoice.due_date),
+        version=invoice.version + 1,
+        updated_at=now,
+        events=(),
+    )
+    check_total(next_invoice.items)
+    return replace(next_invoice, events=(InvoiceUpdated(next_invoice, now),))
+
+
+def _snapshot_plainly(invoice: Invoice) -> dict[str, object]:
+    return {
+        "reference": invoice.reference,
+        "customer": {
+            "name": invoice.customer.name,
+            "email": invoice.customer.email,
+            "phone": invoice.customer.phone,
+        },
+        "items": [
+            {"id": i.id, "name": i.name, "quantity": i.quantity, "unit_price": i.unit_price}
+            for i in invoice.items
+        ],
+        "currency": invoice.currency.code,
+        "total": invoice.total,
+        "back_url": invoice.back_url,
+        "expires_at": invoice.expires_at.isoformat() if invoice.expires_at else None,
+        "due_date": invoice.due_date.isoformat() if invoice.due_date else None,
+        "status": invoice.status.value,
+        "payment_id": invoice.payment.id if invoice.payment else None,
+    }
+
+
+any_changes = st.builds(
+    InvoiceChanges,
+    reference=_maybe(words),
+    customer=_maybe(
+        st.builds(Customer, words, words)
+        | st.builds(CustomerChanges, _maybe(words), _maybe(words), _maybe(words))
+    ),
+    items=_maybe(item_specs | st.just([ItemSpec("free", 1, 0)])),
+    currency=_maybe(st.sampled_from([IDR, SAR])),
+    back_url=_maybe(st.just("https://example.com/b")),
+    expires_at=_maybe(st.datetimes(timezones=st.sampled_from([UTC, timezone(timedelta(hours=7))]))),
+    due_date=_maybe(st.dates()),
+    cleared=st.frozensets(st.sampled_from(["back_url", "expires_at", "due_date", "reference"])),
+)
+
+
+@given(any_changes, st.sampled_from(["unpaid", "paid", "cancelled", "expired"]))
+def test_an_update_is_what_the_plain_definition_makes(changes: InvoiceChanges, state: str) -> None:
+    """The same invoice (events too), or the same refusal, as the plain definition; its
+    revision's snapshots and changed keys as the plain snapshot and comparison make them."""
+    invoice = make_invoice()
+    if state == "paid":
+        invoice = invoice.paid(payment(), T0)
+    elif state == "cancelled":
+        invoice = invoice.cancelled(T0)
+    elif state == "expired":
+        invoice = replace(invoice, expires_at=T0 - timedelta(days=1))
+    now = T0 + timedelta(minutes=5)
+    try:
+        expected = _updated_plainly(invoice, changes, now)
+    except Exception as error:
+        with pytest.raises(type(error)) as raised:
+            invoice.updated(changes, now, id_source("u"))
+        assert getattr(raised.value, "problems", None) == getattr(error, "problems", None)
+        return
+    updated = invoice.updated(changes, now, id_source("u"))
+    assert type(updated) is Invoice and updated == expected and repr(updated) == repr(expected)
+    assert updated.events == expected.events
+    (event,) = updated.events
+    assert type(event) is InvoiceUpdated and event.invoice.events == () and event.at == now
+    with pytest.raises(FrozenInstanceError):
+        event.at = T0  # type: ignore[misc]
+    before, after = _snapshot_plainly(invoice), _snapshot_plainly(updated)
+    assert (invoice.snapshot(), updated.snapshot()) == (before, after)
+    assert list(updated.snapshot()) == list(after)  # the same key order: the stored JSON text
+    assert json.dumps(updated.snapshot()) == json.dumps(after)
+    revision = Revision.of("updated", invoice, updated, actor="a", dialect="d", at=now)
+    assert revision.changed == sorted(k for k in after if before[k] != after[k])
+    assert (revision.before, revision.after) == (before, after)
+
+
+def test_the_snapshot_keys_are_listed_sorted_for_changed() -> None:
+    """A key added to the snapshot must be added to the list `changed` is read from."""
+    assert tuple(sorted(make_invoice().snapshot())) == _SNAPSHOT_KEYS
+
+
+def test_an_update_names_every_field_of_the_invoice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`updated` builds the next version from all its fields by name: a field added to the
+    invoice must be named there too, or an update would reset it to its default."""
+    seen: list[set[str]] = []
+    make = invoice_module.make_invoice
+
+    def recording(**values: object) -> Invoice:
+        seen.append(set(values))
+        return make(**values)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(invoice_module, "make_invoice", recording)
+    make_invoice().updated(InvoiceChanges(), T0, id_source())
+    every = {f.name for f in fields(Invoice)}
+    assert seen == [every - {"events"}, every]

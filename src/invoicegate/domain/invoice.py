@@ -141,8 +141,9 @@ _editable_values = attrgetter(*EDITABLE_FIELDS)
 # What may change in which status: the one table every dialect's update goes through (the
 # native API's docs print it). An unpaid invoice past its expiry is still unpaid: it may be
 # changed, e.g. given a later expiry, but not paid. Paid and cancelled invoices never change.
+_EVERY_EDITABLE = frozenset(EDITABLE_FIELDS)
 CHANGEABLE_FIELDS: dict[InvoiceStatus, frozenset[str]] = {
-    InvoiceStatus.UNPAID: frozenset(EDITABLE_FIELDS),
+    InvoiceStatus.UNPAID: _EVERY_EDITABLE,
     InvoiceStatus.PAID: frozenset(),
     InvoiceStatus.CANCELLED: frozenset(),
 }
@@ -189,42 +190,58 @@ class Invoice:
     def updated(self, changes: InvoiceChanges, now: datetime, new_id: Callable[[], str]) -> Invoice:
         """The next version of this invoice; line items are replaced whole with fresh ids."""
         self.ensure_changeable()
-        problems = [
-            (name, f"cannot be changed while the invoice is {self.status.value}")
-            for name in sorted(changes.fields() - CHANGEABLE_FIELDS[self.status])
-        ]
-        problems += [
-            (name, "cannot be cleared") for name in sorted(changes.cleared - CLEARABLE_FIELDS)
-        ]
-        if problems:
-            raise InvalidInput(problems)
-        if changes.currency not in (None, self.currency) and changes.items is None:
+        changeable = CHANGEABLE_FIELDS[self.status]
+        cleared = changes.cleared
+        # Every update asks; with nothing cleared and every field changeable (an unpaid
+        # invoice: the others were refused above) there is nothing to find.
+        if cleared or changeable is not _EVERY_EDITABLE:
+            problems = [
+                (name, f"cannot be changed while the invoice is {self.status.value}")
+                for name in sorted(changes.fields() - changeable)
+            ]
+            problems += [(name, "cannot be cleared") for name in sorted(cleared - CLEARABLE_FIELDS)]
+            if problems:
+                raise InvalidInput(problems)
+        currency = changes.currency
+        if currency is None:
+            currency = self.currency
+        elif currency != self.currency and changes.items is None:
             # Prices are minor units of the currency: they mean nothing in another one.
             raise InvalidInput([("currency", "a new currency needs the items priced in it")])
         items = self.items
         if changes.items is not None:
             items = _line_items(changes.items, new_id)
+        check_total(items)
         customer = changes.customer
-        if isinstance(customer, CustomerChanges):
+        if customer is None:
+            customer = self.customer
+        elif isinstance(customer, CustomerChanges):
             customer = customer.applied_to(self.customer)
-        cleared = changes.cleared
-        next_invoice = _INVOICE.evolved(
-            self,
-            reference=_pick(changes.reference, self.reference),
-            customer=_pick(customer, self.customer),
-            items=items,
-            currency=_pick(changes.currency, self.currency),
-            back_url=None if "back_url" in cleared else _pick(changes.back_url, self.back_url),
-            expires_at=(
+        # The next version is built once from its values; the copy that carries its event
+        # is built from the same values (not `evolved` twice: each reads every field anew).
+        values: dict[str, Any] = {
+            "id": self.id,
+            "merchant_id": self.merchant_id,
+            "credential_id": self.credential_id,
+            "checkout_slug": self.checkout_slug,
+            "reference": _pick(changes.reference, self.reference),
+            "customer": customer,
+            "items": items,
+            "currency": currency,
+            "back_url": None if "back_url" in cleared else _pick(changes.back_url, self.back_url),
+            "expires_at": (
                 None if "expires_at" in cleared else _pick(changes.expires_at, self.expires_at)
             ),
-            due_date=None if "due_date" in cleared else _pick(changes.due_date, self.due_date),
-            version=self.version + 1,
-            updated_at=now,
-            events=(),
-        )
-        check_total(next_invoice.items)
-        return _INVOICE.evolved(next_invoice, events=(happened.InvoiceUpdated(next_invoice, now),))
+            "due_date": None if "due_date" in cleared else _pick(changes.due_date, self.due_date),
+            "callback_url": self.callback_url,
+            "status": self.status,
+            "version": self.version + 1,
+            "created_at": self.created_at,
+            "updated_at": now,
+            "payment": self.payment,
+        }
+        next_invoice = make_invoice(**values)
+        return make_invoice(**values, events=(_updated_event(next_invoice, now),))
 
     def cancelled(self, now: datetime) -> Invoice:
         self.ensure_changeable()
@@ -264,25 +281,37 @@ class Invoice:
 
     def snapshot(self) -> dict[str, Any]:
         """A JSON-ready picture of the invoice, kept in revisions as before/after."""
+        # Every update takes two (before and after): the items and their total in one pass,
+        # the status's text read as stored (`.value` is a property of the enum's class).
+        items = []
+        total = 0
+        for i in self.items:
+            quantity, unit_price = i.quantity, i.unit_price
+            items.append(
+                {"id": i.id, "name": i.name, "quantity": quantity, "unit_price": unit_price}
+            )
+            total += quantity * unit_price
+        customer = self.customer
+        expires_at, due_date, payment = self.expires_at, self.due_date, self.payment
         return {
             "reference": self.reference,
-            "customer": {
-                "name": self.customer.name,
-                "email": self.customer.email,
-                "phone": self.customer.phone,
-            },
-            "items": [
-                {"id": i.id, "name": i.name, "quantity": i.quantity, "unit_price": i.unit_price}
-                for i in self.items
-            ],
+            "customer": {"name": customer.name, "email": customer.email, "phone": customer.phone},
+            "items": items,
             "currency": self.currency.code,
-            "total": self.total,
+            "total": total,
             "back_url": self.back_url,
-            "expires_at": self.expires_at.isoformat() if self.expires_at else None,
-            "due_date": self.due_date.isoformat() if self.due_date else None,
-            "status": self.status.value,
-            "payment_id": self.payment.id if self.payment else None,
+            "expires_at": expires_at.isoformat() if expires_at else None,
+            "due_date": due_date.isoformat() if due_date else None,
+            "status": self.status._value_,
+            "payment_id": payment.id if payment else None,
         }
+
+
+# The keys of a snapshot, sorted: what a revision's `changed` lists them in.
+_SNAPSHOT_KEYS = (
+    "back_url", "currency", "customer", "due_date", "expires_at", "items", "payment_id",
+    "reference", "status", "total",
+)  # fmt: skip
 
 
 def new_invoice(
@@ -375,9 +404,10 @@ class Revision:
     ) -> Revision:
         before_snap = before.snapshot() if before else None
         after_snap = after.snapshot()
-        changed = sorted(
-            k for k in after_snap if not before_snap or before_snap[k] != after_snap[k]
-        )
+        if not before_snap:
+            changed = sorted(after_snap)
+        else:  # the snapshot's keys, already in sorted order
+            changed = [k for k in _SNAPSHOT_KEYS if before_snap[k] != after_snap[k]]
         return _REVISION.new(
             after.id, after.version, action, actor, dialect, at, before_snap, after_snap, changed
         )
@@ -390,3 +420,4 @@ _REVISION = Quick(Revision)
 make_invoice = _INVOICE.new
 make_customer = Quick(Customer).new
 make_line_item = Quick(LineItem).new
+_updated_event = Quick(happened.InvoiceUpdated).new

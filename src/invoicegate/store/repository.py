@@ -98,6 +98,7 @@ _SAVED_COLUMNS = (
     "expires_at due_date status version payment updated_at"
 ).split()
 _UNINDEXED_COLUMNS = [c for c in _SAVED_COLUMNS if c not in _INDEXED_COLUMNS]
+_UNINDEXED_POSITIONS = [_SAVED_COLUMNS.index(c) for c in _UNINDEXED_COLUMNS]
 _REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
 _revision_values = attrgetter(*_REVISION_COLUMNS)
 _REVISION_BINDS = [f"r_{name}" for name in _REVISION_COLUMNS]
@@ -132,6 +133,11 @@ def _hot(dialect: Dialect) -> dict[str, HotStatement]:
         "update_unindexed": HotStatement(_UPDATE_INVOICE, dialect, _UNINDEXED_COLUMNS),
         "add_revision": HotStatement(_INSERT_REVISION, dialect, _REVISION_COLUMNS),
     }
+    # `save` and `add_revision` pass their values in these orders (`run_ordered`).
+    where = ("p_id", "p_prior")
+    assert hot["update"].names == (*_SAVED_COLUMNS, *where), hot["update"].names
+    assert hot["update_unindexed"].names == (*_UNINDEXED_COLUMNS, *where)
+    assert hot["add_revision"].names == tuple(_REVISION_COLUMNS), hot["add_revision"].names
     if dialect.name == "postgresql":  # SQLite has no UPDATE in a WITH, nor round trips
         hot["update_with_revision"] = HotStatement(_update_with_revision(), dialect)
     return hot
@@ -199,18 +205,23 @@ class SqlInvoiceRepository:
     def save(self, invoice: Invoice, revision: Revision) -> None:
         if revision.invoice_id != invoice.id or revision.version != invoice.version:
             raise ValueError("a revision is saved with the version of the invoice it records")
-        values = _invoice_to_row(invoice)
-        values["p_id"] = invoice.id
-        values["p_prior"] = invoice.version - 1
         together = self._hot.get("update_with_revision")
-        if together is not None:  # one statement: the revision only if the update landed
-            values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
-            statement = together
-        else:  # SQLite: the indexed columns set only when they change (decision 0030)
-            unindexed = self._read.get(invoice.id) == _indexed_values(invoice)
-            statement = self._hot["update_unindexed" if unindexed else "update"]
         try:
-            cursor = statement.run(self._conn, values)
+            if together is not None:  # one statement: the revision only if the update landed
+                values = _invoice_to_row(invoice)
+                values["p_id"] = invoice.id
+                values["p_prior"] = invoice.version - 1
+                values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
+                cursor = together.run(self._conn, values)
+            else:  # SQLite: the indexed columns set only when they change (decision 0030)
+                saved = _saved_values(invoice)  # in the UPDATEs' order (checked in `_hot`)
+                if self._read.get(invoice.id) == _indexed_values(invoice):
+                    saved = [saved[index] for index in _UNINDEXED_POSITIONS]
+                    statement = self._hot["update_unindexed"]
+                else:
+                    statement = self._hot["update"]
+                saved += (invoice.id, invoice.version - 1)  # p_id, p_prior
+                cursor = statement.run_ordered(self._conn, saved)
         except IntegrityError as error:
             _raise_duplicate_reference(error.orig)
             raise
@@ -259,7 +270,8 @@ class SqlInvoiceRepository:
         return True
 
     def add_revision(self, revision: Revision) -> None:
-        self._hot["add_revision"].run(self._conn, _revision_to_row(revision))
+        # The revision's fields read at once, in the INSERT's order (checked in `_hot`).
+        self._hot["add_revision"].run_ordered(self._conn, list(_revision_values(revision)))
 
     def revisions(self, invoice_id: str) -> list[Revision]:
         rows = self._conn.execute(_REVISIONS, {"p_id": invoice_id}).mappings()
@@ -480,6 +492,28 @@ def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
         "payment": _payment_to_json(payment) if payment else None,
         "updated_at": invoice.updated_at,
     }
+
+
+def _saved_values(invoice: Invoice) -> list[Any]:
+    """`_invoice_to_row`'s values, in `_SAVED_COLUMNS`' order: an update's UPDATE binds them
+    by position, without a dict of them built and read back."""
+    customer, payment = invoice.customer, invoice.payment
+    return [
+        invoice.reference,
+        customer.name,
+        customer.email,
+        customer.phone,
+        [[i.id, i.name, i.quantity, i.unit_price] for i in invoice.items],
+        invoice.currency.code,
+        invoice.total,
+        invoice.back_url,
+        invoice.expires_at,
+        invoice.due_date,
+        invoice.status._value_,
+        invoice.version,
+        _payment_to_json(payment) if payment else None,
+        invoice.updated_at,
+    ]
 
 
 _STATUSES = {status.value: status for status in InvoiceStatus}

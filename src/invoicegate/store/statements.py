@@ -45,6 +45,7 @@ class HotStatement:
         # qmark/format styles take a sequence in the order the SQL names them; named take a dict.
         self._order: Sequence[str] | None = compiled.positiontup
         self._names: list[str] = list(self._order if self._order is not None else compiled.binds)
+        self.names = tuple(self._names)  # the order `run_ordered` takes the values in
         # Only the values whose type has a processor are converted (on SQLite: datetimes, dates
         # and JSON); the others pass as they are. Built once: per call, looking up and testing
         # a processor for every value cost more than the conversions themselves.
@@ -75,7 +76,18 @@ class HotStatement:
         A driver error is raised as SQLAlchemy would raise it (sqlalchemy.exc.IntegrityError
         and so on, the driver's error as `.orig`), so callers see one kind of error.
         """
-        parameters = self.parameters(values)
+        return self._execute(conn, self.parameters(values))
+
+    def run_ordered(self, conn: sa.Connection, parameters: list[Any]) -> Any:
+        """`run` for values given already in the statement's order (`names`), as a list this
+        converts in place: no dict of them is built, nor read back (a revision's INSERT)."""
+        for index, proc in self._binding:
+            parameters[index] = proc(parameters[index])
+        if self._order is None:
+            return self._execute(conn, dict(zip(self._names, parameters, strict=True)))
+        return self._execute(conn, parameters)
+
+    def _execute(self, conn: sa.Connection, parameters: Sequence[Any] | dict[str, Any]) -> Any:
         connection = conn.connection
         try:
             if self._on_asyncpg:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
+import orjson
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
@@ -59,6 +60,25 @@ def plain_text(value: str) -> str:
     if not storable(value):
         raise PydanticCustomError("text", NOT_STORABLE)
     return value
+
+
+def is_text(value: Any, min_length: int, max_length: int) -> bool:
+    """Whether `text(max_length, min_length)` takes this JSON value as it is."""
+    return type(value) is str and min_length <= len(value) <= max_length and storable(value)
+
+
+def plain_object(raw: bytes, keys: frozenset[str]) -> dict[str, Any] | None:
+    """The body as orjson reads it if it is a JSON object of only these keys, else None.
+
+    For a dialect's plain path beside its models: taking only the models' own keys, no
+    ignored value can hold what the models' parser would read otherwise (a float, nesting
+    deeper than it accepts: Pydantic's 254 levels, orjson's 1,024).
+    """
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+    return body if type(body) is dict and body.keys() <= keys else None
 
 
 def text(max_length: int, min_length: int = 1) -> Any:
@@ -154,7 +174,11 @@ async def parse_exact_body(request: Request, model: type[M], limit: int) -> M:
 
     A body over `limit` bytes raises BodyTooLarge.
     """
-    raw = await read_body(request, limit)
+    return validate_exact(await read_body(request, limit), model)
+
+
+def validate_exact(raw: bytes, model: type[M]) -> M:
+    """`parse_exact_body` of a body already read."""
     try:
         data = loads_exact(raw)
     except ValueError:

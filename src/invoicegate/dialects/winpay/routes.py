@@ -17,6 +17,7 @@ from invoicegate.dialects.winpay.schemas import (
     RUPIAH,
     CreateInvoiceBody,
     UpdateInvoiceBody,
+    plain_update,
 )
 from invoicegate.dialects.winpay.signature import sign, verify
 from invoicegate.dispatch import BadInput, Dispatcher, Operation, Unauthorized
@@ -84,10 +85,13 @@ class WinpayApi:
 
     async def update_invoice(self, request: Request, actor: Actor) -> Response:
         invoice_id = _invoice_id(request)
-        body = await self._parse(request, UpdateInvoiceBody)
-        invoice = await self.rt.invoices.update_invoice(
-            actor, invoice_id, translate.update_changes(body, self.rt.now())
-        )
+        raw = await read_body(request, self.rt.settings.max_body_bytes)
+        plain = plain_update(raw)  # a plainly valid body without the models (schemas.py)
+        if plain is not None:
+            changes = translate.plain_update_changes(plain, self.rt.now())
+        else:
+            changes = translate.update_changes(_validate(raw, UpdateInvoiceBody), self.rt.now())
+        invoice = await self.rt.invoices.update_invoice(actor, invoice_id, changes)
         data = translate.invoice_data(invoice, self.rt.settings.public_url, with_status=True)
         return self._answer(200, "2000300", "Invoice Updated", data)
 
@@ -131,14 +135,17 @@ class WinpayApi:
         return Actor(credential.merchant_id, credential.id, DIALECT, CURRENCIES)
 
     async def _parse(self, request: Request, model: type[M]) -> M:
-        raw = await read_body(request, self.rt.settings.max_body_bytes)
-        try:
-            return model.model_validate_json(raw or b"{}")
-        except ValidationError as error:
-            raise BadInput(translate.validation_problems(error)) from None
+        return _validate(await read_body(request, self.rt.settings.max_body_bytes), model)
 
     def _answer(self, status: int, code: str, message: str, data: Any) -> Response:
         return answer(status, code, message, data, self.rt.now())
+
+
+def _validate(raw: bytes, model: type[M]) -> M:
+    try:
+        return model.model_validate_json(raw or b"{}")
+    except ValidationError as error:
+        raise BadInput(translate.validation_problems(error)) from None
 
 
 def _reference(request: Request) -> str:

@@ -1,0 +1,210 @@
+"""The update body's plain path (schemas.plain_update) against the models it stands in for.
+
+Whatever body `plain_update` takes, `UpdateInvoiceBody` must accept too, with the same
+changes; whatever it leaves (None), the models decide with their own messages. Bodies are
+the seed's, each field replaced by values of every JSON kind and edge, with extra keys,
+duplicate keys and deep nesting.
+"""
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from invoicegate.dialects.winpay import translate
+from invoicegate.dialects.winpay.schemas import UpdateInvoiceBody, plain_update
+
+NOW = datetime(2026, 11, 22, 15, 0, 0, 123456, tzinfo=UTC)
+
+SEED: dict[str, Any] = {
+    "customer": {"name": "Delina Prasetya", "email": "[email protected]", "phone": "082342341"},
+    "invoice": {"ref": "e", "products": [{"name": "01002676", "qty": 1, "price": 260000}]},
+    "back_url": "https://your-invoice-url.com",
+}
+
+# Every place a value sits, as a path of keys from the body.
+PATHS = [
+    ("customer",),
+    ("customer", "name"),
+    ("customer", "email"),
+    ("customer", "phone"),
+    ("invoice",),
+    ("invoice", "ref"),
+    ("invoice", "products"),
+    ("invoice", "products", 0),
+    ("invoice", "products", 0, "name"),
+    ("invoice", "products", 0, "qty"),
+    ("invoice", "products", 0, "price"),
+    ("back_url",),
+    ("interval",),
+]
+
+EDGE_TEXTS = [
+    "",
+    "a",
+    "x" * 32,
+    "x" * 33,
+    "x" * 128,
+    "x" * 129,
+    "x" * 254,
+    "x" * 255,
+    "x" * 256,
+    "a\x00b",
+    "\ud800",
+    "é ü 日本",
+    "javascript:history.back()",
+    "javascript:history.go(-1)",
+    "javascript:alert(1)",
+    "https://shop.example/back",
+    "http://",
+    "ftp://files.example/",
+    "https://a.b/\u202e",
+]
+EDGE_NUMBERS = [
+    0,
+    1,
+    -1,
+    1000,
+    1001,
+    10**6,
+    10**6 + 1,
+    527040,
+    527041,
+    2**63,
+    2**64,
+    10**20,
+    1.0,
+    1.5,
+    260000.0,
+    True,
+    False,
+]
+
+scalars = st.one_of(
+    st.sampled_from(EDGE_TEXTS),
+    st.sampled_from(EDGE_NUMBERS),
+    st.none(),
+    st.text(max_size=40),
+    st.integers(min_value=-(2**70), max_value=2**70),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.sampled_from(["260000", "260000.00", "1e3"]),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["name", "x"]), inner)
+    ),
+    max_leaves=6,
+)
+
+
+def _put(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    holder: Any = body
+    for part in path[:-1]:
+        holder = holder[part]
+    holder[path[-1]] = value
+
+
+def _same_verdict(raw: bytes) -> bool:
+    """True if the plain path took the body (and then the models agree on it)."""
+    plain = plain_update(raw)
+    if plain is None:
+        return False
+    try:
+        model = UpdateInvoiceBody.model_validate_json(raw)
+    except ValidationError as error:  # pragma: no cover - the failure this test exists for
+        raise AssertionError(f"plain took a body the models refuse: {raw!r}") from error
+    assert translate.plain_update_changes(plain, NOW) == translate.update_changes(model, NOW)
+    return True
+
+
+def test_the_seed_and_its_usual_variants_take_the_plain_path() -> None:
+    bodies = [
+        SEED,
+        SEED | {"interval": 60},
+        SEED | {"interval": None},
+        SEED | {"back_url": "javascript:history.back()"},
+        {**SEED, "customer": {"name": "A", "phone": "1"}},
+        {**SEED, "customer": {"name": "A", "phone": "1", "email": None}},
+        {**SEED, "customer": {"name": "A", "phone": "1", "email": ""}},
+        {**SEED, "invoice": {"ref": "r", "products": [{"name": "p", "qty": 1000, "price": 0}] * 3}},
+    ]
+    for body in bodies:
+        assert _same_verdict(json.dumps(body).encode()), body
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_field_at_every_edge_gets_the_models_verdict(path: tuple[Any, ...]) -> None:
+    for value in [*EDGE_TEXTS, *EDGE_NUMBERS, None, [], {}, [1], {"name": "x"}]:
+        body = json.loads(json.dumps(SEED))
+        _put(body, path, value)
+        raw = json.dumps(body).encode()
+        try:
+            UpdateInvoiceBody.model_validate_json(raw)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        took = _same_verdict(raw)
+        # the plain path takes every valid value of exactly its JSON type
+        if accepted and type(value) in (str, int):
+            assert took or (path[-1] == "price" and type(value) is str), (path, value)
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    changes=st.lists(st.tuples(st.sampled_from(PATHS), values), max_size=3),
+    extra=st.booleans(),
+)
+def test_a_body_the_plain_path_takes_is_one_the_models_take_alike(
+    changes: list[tuple[tuple[Any, ...], Any]], extra: bool
+) -> None:
+    body = json.loads(json.dumps(SEED))
+    for path, value in changes:
+        try:
+            _put(body, path, value)
+        except (KeyError, IndexError, TypeError):
+            continue  # a path through a value replaced by a scalar
+    if extra:
+        body["unknown"] = 1
+    try:
+        raw = json.dumps(body).encode()
+    except (ValueError, UnicodeEncodeError):
+        return
+    _same_verdict(raw)
+
+
+def test_json_the_two_parsers_read_differently_is_left_to_the_models() -> None:
+    seed = json.dumps(SEED)
+    deep = seed[:-1] + ', "interval": ' + "[" * 300 + "]" * 300 + "}"
+    bodies = [
+        deep,  # Pydantic's parser refuses nesting orjson would take
+        seed[:-1] + ', "x": ' + "[" * 300 + "]" * 300 + "}",
+        seed.replace('"price": 260000', '"price": 260000, "price": 1.5'),  # duplicate key
+        seed.replace('"price": 260000', '"price": 1.5, "price": 260000'),
+        seed.replace('"Delina Prasetya"', '"Delina \\u0000"'),
+        seed.replace('"Delina Prasetya"', '"Delina \\ud800"'),
+        seed.replace("260000", "260000.0"),
+        seed.replace("260000", "1e5"),
+        seed.replace("260000", "18446744073709551616"),
+        seed.replace("260000", "NaN"),
+        "\ufeff" + seed,
+        seed + "x",
+        "",
+        "null",
+        "[]",
+    ]
+    for text in bodies:
+        raw = text.encode("utf-8", "surrogatepass")
+        try:
+            UpdateInvoiceBody.model_validate_json(raw)
+            accepted = True
+        except ValidationError:
+            accepted = False
+        took = _same_verdict(raw)
+        assert not took or accepted
+    assert _same_verdict(bodies[3].encode())  # the last duplicate wins in both
+    assert not _same_verdict(bodies[2].encode())

@@ -9,10 +9,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute
 
-from invoicegate.dialects.jsonwire import NOT_STORABLE, canonical_id, parse_exact_body, storable
+from invoicegate.dialects.jsonwire import (
+    NOT_STORABLE,
+    canonical_id,
+    parse_exact_body,
+    storable,
+    validate_exact,
+)
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.errors import TABLE, render
-from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, UpdateInvoiceBody
+from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, UpdateInvoiceBody, plain_update
 from invoicegate.dispatch import BadInput, Dispatcher, Operation, Problem, Unauthorized
 from invoicegate.domain.errors import DomainError, InvoiceNotFound, MerchantNotFound
 from invoicegate.domain.invoice import InvoiceStatus
@@ -21,7 +27,7 @@ from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
 from invoicegate.services.merchants import PAYLINK, hash_secret, secret_matches
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceQuery
-from invoicegate.web import json_answer
+from invoicegate.web import json_answer, read_body
 
 DIALECT = PAYLINK
 DEFAULT_PAGE_SIZE = 20
@@ -93,8 +99,12 @@ class PaylinkApi:
 
     async def update_invoice(self, request: Request, actor: Actor) -> Response:
         invoice_id = _invoice_id(request)
-        body = await self._parse(request, UpdateInvoiceBody)
-        await self.rt.invoices.update_invoice(actor, invoice_id, translate.update_changes(body))
+        raw = await read_body(request, self.rt.settings.max_body_bytes)
+        plain = plain_update(raw)  # a plainly valid body without the models (schemas.py)
+        changes = translate.plain_update_changes(plain) if plain is not None else None
+        if changes is None:
+            changes = translate.update_changes(validate_exact(raw, UpdateInvoiceBody))
+        await self.rt.invoices.update_invoice(actor, invoice_id, changes)
         return json_answer(200, {"message": "Invoice updated successfully."})
 
     async def delete_invoice(self, request: Request, actor: Actor) -> Response:

@@ -15,13 +15,33 @@ from invoicegate.domain.invoice import (
     InvoiceTerms,
     ItemSpec,
 )
-from invoicegate.domain.money import Currency
+from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
 
 
 def update_changes(body: UpdateInvoiceBody) -> InvoiceChanges:
     """A full replacement of items, total, due date and currency (§2: all four required)."""
     currency, items = _priced_items(body.items, body.totalAmount, body.currency)
     return InvoiceChanges(items=items, currency=currency, due_date=body.dueDate)
+
+
+def plain_update_changes(body: dict[str, Any]) -> InvoiceChanges | None:
+    """`update_changes` of a body `schemas.plain_update` took, all its amounts integers;
+    None when an amount is refused or the total is not the items' sum (the models' path
+    then gives the answer, with its messages)."""
+    currency = Currency.of(body["currency"])
+    try:
+        items = [
+            ItemSpec(
+                item["description"], item["quantity"], parse_minor_units(item["price"], currency)
+            )
+            for item in body["items"]
+        ]
+        total = parse_minor_units(body["totalAmount"], currency)
+    except MoneyError:
+        return None
+    if total != sum(item.quantity * item.unit_price for item in items):
+        return None
+    return InvoiceChanges(items=items, currency=currency, due_date=body["dueDate"])
 
 
 def create_terms(body: CreateInvoiceBody) -> InvoiceTerms:

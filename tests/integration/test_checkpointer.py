@@ -99,11 +99,15 @@ async def test_the_wal_stays_bounded_under_steady_load(
     transactor: GroupCommitTransactor, sqlite_settings: Settings
 ) -> None:
     """Ten times the limit written without a pause: the WAL is rewound again and again,
-    so its file never holds much more than the limit (300 pages here)."""
+    so its file never holds more than a few times the limit (300 pages here).
+
+    A rewind waits for the checkpoint thread to have copied the WAL back; on a loaded
+    machine that thread runs late and the WAL overshoots the limit by a few hundred pages
+    (2 x the limit failed 2 runs in 12 at load average 3-6). 4 x still tells bounded from
+    unbounded: without rewinds the file holds all 3,000 pages, 10 x the limit."""
     path = database_path(sqlite_settings)
     await write_pages(transactor, 0, 3000)
-    # Unbounded, it would hold all 3,000 pages.
-    assert wal_bytes(path) < 2 * 300 * FRAME
+    assert wal_bytes(path) < 4 * 300 * FRAME
 
     def count(uow: UnitOfWork) -> int:
         connection = uow.connection  # type: ignore[attr-defined]

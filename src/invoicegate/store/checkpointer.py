@@ -34,12 +34,12 @@ class Checkpointer:
     """PASSIVE checkpoints of one SQLite database on a daemon thread, woken by commits."""
 
     # Between two checkpoints at least: each ends with an fsync of the database file, which
-    # the writer's COMMIT fsyncs queue behind, and a page changed many times in between is
-    # copied once. 0.1 s: on a quiet machine at a million invoices, a checkpoint a second
-    # gathered ~4,000 random pages into one fsync and put p99 at 299/501 ms against 43/41 ms
-    # at 0.1 s in two alternated pairs (decision 0030, section 3a; the 1 s figures measured
-    # first were taken at load average 4-6, where queueing hid this).
-    INTERVAL_SECONDS = 0.1
+    # the writer's COMMIT fsyncs queue behind, so the pages gathered in one interval set the
+    # tail. At a million invoices the p99 fell with the interval on both machines measured:
+    # 1 s 299/501 ms, 0.1 s 43/41 (decision 0030, section 3a); on a machine twice as fast,
+    # 0.25 s 275 ms, 0.1 s 64/39/63, 0.05 s 30/36/31, 0.02 s 26/22, 0.01 s 21 (decision
+    # 0033). 0.02 s. With no commit the thread sleeps: an idle server does no checkpoints.
+    INTERVAL_SECONDS = 0.02
     # The WAL is rewound beyond this many pages (~120 MB of 4 KiB pages). A rewind delays one
     # batch by a checkpoint's fsyncs (~50 ms on the loaded bench machine); at a million
     # invoices an update writes ~5 pages, so one rewind per ~6,000 updates keeps the delayed

@@ -81,6 +81,16 @@ def plain_object(raw: bytes, keys: frozenset[str]) -> dict[str, Any] | None:
     return body if type(body) is dict and body.keys() <= keys else None
 
 
+def plain_objects(value: Any, keys: frozenset[str], max_length: int) -> list[Any] | None:
+    """The value if it is a JSON array of 1 to `max_length` objects of only these keys."""
+    if type(value) is not list or not 1 <= len(value) <= max_length:
+        return None
+    for item in value:
+        if type(item) is not dict or not item.keys() <= keys:
+            return None
+    return value
+
+
 def text(max_length: int, min_length: int = 1) -> Any:
     return Annotated[
         str, Field(min_length=min_length, max_length=max_length), AfterValidator(plain_text)

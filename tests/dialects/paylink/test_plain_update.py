@@ -17,6 +17,7 @@ from invoicegate.dialects.jsonwire import validate_exact
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.schemas import UpdateInvoiceBody, plain_update
 from invoicegate.dispatch import BadInput
+from tests.dialects.plain_bodies import edited, json_values, put
 
 SEED: dict[str, Any] = {  # seeds/paylink-update-invoice.txt
     "items": [
@@ -91,13 +92,6 @@ EDGE_VALUES = [
 ]
 
 
-def _put(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
-    holder: Any = body
-    for part in path[:-1]:
-        holder = holder[part]
-    holder[path[-1]] = value
-
-
 def _full_path(raw: bytes) -> Any:
     """The models' changes, or the BadInput they raise."""
     try:
@@ -136,7 +130,7 @@ def test_every_field_at_every_edge_gets_the_models_verdict(path: tuple[Any, ...]
     for value in EDGE_VALUES:
         for summed in (False, True):
             body = json.loads(json.dumps(SEED))
-            _put(body, path, value)
+            put(body, path, value)
             if summed:  # the stated total made the items' sum, where it can be
                 try:
                     body["totalAmount"] = sum(i["quantity"] * i["price"] for i in body["items"])
@@ -155,13 +149,7 @@ scalars = st.one_of(
     st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False),
 )
-values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["price", "x"]), inner)
-    ),
-    max_leaves=6,
-)
+values = json_values(scalars, ["price", "x"])
 
 
 @settings(max_examples=600, deadline=None)
@@ -172,14 +160,7 @@ values = st.recursive(
 def test_a_body_the_plain_path_takes_is_one_the_models_take_alike(
     changes: list[tuple[tuple[Any, ...], Any]], extra: bool
 ) -> None:
-    body = json.loads(json.dumps(SEED))
-    for path, value in changes:
-        try:
-            _put(body, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue  # a path through a value replaced by a scalar
-    if extra:
-        body["unknown"] = 1
+    body = edited(SEED, changes, extra)
     _same_verdict(json.dumps(body).encode())
 
 

@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from invoicegate.dialects.winpay import translate
 from invoicegate.dialects.winpay.schemas import UpdateInvoiceBody, plain_update
+from tests.dialects.plain_bodies import edited, json_values, put
 
 NOW = datetime(2026, 11, 22, 15, 0, 0, 123456, tzinfo=UTC)
 
@@ -93,20 +94,15 @@ scalars = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False),
     st.sampled_from(["260000", "260000.00", "1e3"]),
 )
-values = st.recursive(
-    scalars,
-    lambda inner: st.one_of(
-        st.lists(inner, max_size=3), st.dictionaries(st.sampled_from(["name", "x"]), inner)
-    ),
-    max_leaves=6,
-)
+values = json_values(scalars, ["name", "x"])
 
 
-def _put(body: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
-    holder: Any = body
-    for part in path[:-1]:
-        holder = holder[part]
-    holder[path[-1]] = value
+def _models_accept(raw: bytes) -> bool:
+    try:
+        UpdateInvoiceBody.model_validate_json(raw)
+    except ValidationError:
+        return False
+    return True
 
 
 def _same_verdict(raw: bytes) -> bool:
@@ -141,13 +137,9 @@ def test_the_seed_and_its_usual_variants_take_the_plain_path() -> None:
 def test_every_field_at_every_edge_gets_the_models_verdict(path: tuple[Any, ...]) -> None:
     for value in [*EDGE_TEXTS, *EDGE_NUMBERS, None, [], {}, [1], {"name": "x"}]:
         body = json.loads(json.dumps(SEED))
-        _put(body, path, value)
+        put(body, path, value)
         raw = json.dumps(body).encode()
-        try:
-            UpdateInvoiceBody.model_validate_json(raw)
-            accepted = True
-        except ValidationError:
-            accepted = False
+        accepted = _models_accept(raw)
         took = _same_verdict(raw)
         # the plain path takes every valid value of exactly its JSON type
         if accepted and type(value) in (str, int):
@@ -162,14 +154,7 @@ def test_every_field_at_every_edge_gets_the_models_verdict(path: tuple[Any, ...]
 def test_a_body_the_plain_path_takes_is_one_the_models_take_alike(
     changes: list[tuple[tuple[Any, ...], Any]], extra: bool
 ) -> None:
-    body = json.loads(json.dumps(SEED))
-    for path, value in changes:
-        try:
-            _put(body, path, value)
-        except (KeyError, IndexError, TypeError):
-            continue  # a path through a value replaced by a scalar
-    if extra:
-        body["unknown"] = 1
+    body = edited(SEED, changes, extra)
     try:
         raw = json.dumps(body).encode()
     except (ValueError, UnicodeEncodeError):
@@ -199,11 +184,7 @@ def test_json_the_two_parsers_read_differently_is_left_to_the_models() -> None:
     ]
     for text in bodies:
         raw = text.encode("utf-8", "surrogatepass")
-        try:
-            UpdateInvoiceBody.model_validate_json(raw)
-            accepted = True
-        except ValidationError:
-            accepted = False
+        accepted = _models_accept(raw)
         took = _same_verdict(raw)
         assert not took or accepted
     assert _same_verdict(bodies[3].encode())  # the last duplicate wins in both

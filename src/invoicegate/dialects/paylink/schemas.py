@@ -18,6 +18,7 @@ from invoicegate.dialects.jsonwire import (
     Quantity,
     is_text,
     plain_object,
+    plain_objects,
     text,
 )
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
@@ -100,12 +101,10 @@ def plain_update(raw: bytes) -> dict[str, Any] | None:
     body = plain_object(raw, _BODY_KEYS)
     if body is None:
         return None
-    items = body.get("items")
-    if type(items) is not list or not 1 <= len(items) <= MAX_ITEMS:
+    items = plain_objects(body.get("items"), _ITEM_KEYS, MAX_ITEMS)
+    if items is None:
         return None
     for item in items:
-        if type(item) is not dict or not item.keys() <= _ITEM_KEYS:
-            return None
         quantity = item.get("quantity")
         if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
             return None

@@ -12,7 +12,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from invoicegate.dialects.jsonwire import is_text, plain_object, plain_text, text
+from invoicegate.dialects.jsonwire import is_text, plain_object, plain_objects, plain_text, text
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
 from invoicegate.urls import UrlRefused, checked_url
@@ -135,12 +135,10 @@ def plain_update(raw: bytes) -> dict[str, Any] | None:
         and is_text(invoice.get("ref"), 1, MAX_REFERENCE_LENGTH)
     ):
         return None
-    products = invoice.get("products")
-    if type(products) is not list or not 1 <= len(products) <= MAX_ITEMS:
+    products = plain_objects(invoice.get("products"), _PRODUCT_KEYS, MAX_ITEMS)
+    if products is None:
         return None
     for product in products:
-        if type(product) is not dict or not product.keys() <= _PRODUCT_KEYS:
-            return None
         qty = product.get("qty")
         price = product.get("price")
         if type(qty) is not int or not 1 <= qty <= MAX_QUANTITY or type(price) is not int:

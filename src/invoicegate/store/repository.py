@@ -475,28 +475,12 @@ class SqlMerchantRepository:
 
 def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
     """The columns an update may change (identity and creation facts never do)."""
-    payment = invoice.payment
-    return {
-        "reference": invoice.reference,
-        "customer_name": invoice.customer.name,
-        "customer_email": invoice.customer.email,
-        "customer_phone": invoice.customer.phone,
-        "items": [[i.id, i.name, i.quantity, i.unit_price] for i in invoice.items],
-        "currency": invoice.currency.code,
-        "total": invoice.total,
-        "back_url": invoice.back_url,
-        "expires_at": invoice.expires_at,
-        "due_date": invoice.due_date,
-        "status": invoice.status.value,
-        "version": invoice.version,
-        "payment": _payment_to_json(payment) if payment else None,
-        "updated_at": invoice.updated_at,
-    }
+    return dict(zip(_SAVED_COLUMNS, _saved_values(invoice), strict=True))
 
 
 def _saved_values(invoice: Invoice) -> list[Any]:
-    """`_invoice_to_row`'s values, in `_SAVED_COLUMNS`' order: an update's UPDATE binds them
-    by position, without a dict of them built and read back."""
+    """The columns an update may change, in `_SAVED_COLUMNS`' order: SQLite's UPDATE binds
+    them by position, without a dict of them built and read back."""
     customer, payment = invoice.customer, invoice.payment
     return [
         invoice.reference,

@@ -39,7 +39,7 @@ class CountingReads:
     inner: Transactor
     reads: int = 0
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         return await self.inner.write(work)
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:

@@ -501,7 +501,7 @@ class FakeTransactor:
         self.store.commits += 1
         return result
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         return self.run(work)
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:

@@ -79,7 +79,7 @@ class PublishingTransactor:
     def on_jobs_queued(self, listener: Callable[[], None]) -> None:
         self._listeners.append(listener)
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         queued = 0
 
         def unit(uow: UnitOfWork) -> T:
@@ -88,7 +88,8 @@ class PublishingTransactor:
             queued = publish(uow, self._audience)
             return result
 
-        result = await self.inner.write(unit)
+        # An optimistic unit whose events need an outbox job is run again in a transaction.
+        result = await self.inner.write(unit, optimistic=optimistic)
         if queued:
             for listener in self._listeners:
                 listener()

@@ -96,7 +96,8 @@ class AnsweringTransactor:
         self._inner = inner
         self._record = record
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
+        # Never optimistic: the stored answer is a second write in the same transaction.
         def with_answer(uow: UnitOfWork) -> T:
             result = work(uow)
             self._record(uow, result)

@@ -136,7 +136,8 @@ class InvoiceService:
             )
             return updated
 
-        return await self._tx.write(work)
+        # One invoice read, then changed through `save`: a store may skip the row lock.
+        return await self._tx.write(work, optimistic=True)
 
     async def cancel_invoice(
         self, actor: Actor, invoice_id: str, *, expected_version: int | None = None
@@ -149,7 +150,7 @@ class InvoiceService:
             check_version(current, expected_version)
             return _cancel(uow, actor, current, self._clock())
 
-        return await self._tx.write(work)
+        return await self._tx.write(work, optimistic=True)
 
     async def cancel_by_reference(self, actor: Actor, reference: str) -> Invoice:
         def work(uow: UnitOfWork) -> Invoice:

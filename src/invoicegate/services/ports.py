@@ -296,7 +296,16 @@ class Transactor(Protocol):
     Either may raise StoreUnavailable, after which nothing of the work is saved.
     """
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T: ...
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
+        """Run `work` and commit what it wrote.
+
+        `optimistic`: the work reads and then changes one invoice through `save`, and writes
+        nothing else as a rule. A store may then run it without holding locks: the invoice
+        read unlocked, the change written as one statement conditional on the version read,
+        and the work run again in a transaction when the invoice moved on in between or
+        when it writes anything else after all (PostgreSQL: decision 0035). The outcome is
+        what a locked transaction would have given.
+        """
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T: ...
 

@@ -50,11 +50,8 @@ _HAS_ENDPOINTS = (
     )
     .label("merchant_has_endpoints")
 )
-_BY_ID_LOCKED = (
-    sa.select(invoices, _HAS_ENDPOINTS)
-    .where(invoices.c.id == sa.bindparam("p_id"))
-    .with_for_update(of=invoices)
-)
+_BY_ID_CHECKED = sa.select(invoices, _HAS_ENDPOINTS).where(invoices.c.id == sa.bindparam("p_id"))
+_BY_ID_LOCKED = _BY_ID_CHECKED.with_for_update(of=invoices)
 _BY_SLUG = sa.select(invoices).where(invoices.c.checkout_slug == sa.bindparam("p_slug"))
 _BY_REFERENCE = sa.select(invoices).where(
     invoices.c.merchant_id == sa.bindparam("p_merchant"),
@@ -140,15 +137,33 @@ def _hot(dialect: Dialect) -> dict[str, HotStatement]:
     assert hot["add_revision"].names == tuple(_REVISION_COLUMNS), hot["add_revision"].names
     if dialect.name == "postgresql":  # SQLite has no UPDATE in a WITH, nor round trips
         hot["update_with_revision"] = HotStatement(_update_with_revision(), dialect)
+        hot["by_id_unlocked"] = HotStatement(_BY_ID_CHECKED, dialect)  # optimistic changes
     return hot
+
+
+class NeedsTransaction(Exception):
+    """An optimistic unit of work wanted what only a transaction gives: a second change, or a
+    write other than its one `save` (an outbox job, a new invoice). Nothing of it was
+    written; the transactor runs it again inside a transaction (decision 0035)."""
 
 
 _HOT = HotStatements(_hot)
 
 
 class SqlInvoiceRepository:
-    def __init__(self, conn: sa.Connection, without_endpoints: set[str] | None = None) -> None:
+    def __init__(
+        self,
+        conn: sa.Connection,
+        without_endpoints: set[str] | None = None,
+        *,
+        optimistic: bool = False,
+    ) -> None:
         self._conn = conn
+        # Optimistic (PostgreSQL, decision 0035): invoices are read without a lock, and the
+        # one change is held back, to be written by `write_held` as a single statement
+        # conditional on the version read, after the work has returned.
+        self._optimistic = optimistic
+        self._held: dict[str, Any] | None = None
         self._hot = _HOT.of(conn.dialect)
         self._events: list[InvoiceEvent] = []  # recorded by the invoices this unit stored
         # Merchants that the invoices locked in this unit of work showed to have no enabled
@@ -162,7 +177,7 @@ class SqlInvoiceRepository:
             hot = self._hot["by_id"]
             raw = hot.run(self._conn, {"p_id": invoice_id}).fetchone()
             return _invoice_from_row(hot.values(raw)) if raw else None
-        hot = self._hot["by_id_locked"]
+        hot = self._hot["by_id_unlocked" if self._optimistic else "by_id_locked"]
         raw = hot.run(self._conn, {"p_id": invoice_id}).fetchone()
         if not raw:
             return None
@@ -192,6 +207,7 @@ class SqlInvoiceRepository:
         return self._conn.execute(_REFERENCE_TAKEN, params).first() is not None
 
     def add(self, invoice: Invoice) -> None:
+        self._refuse_if_optimistic()
         values = _invoice_to_row(invoice)
         values["id"] = invoice.id
         values["merchant_id"] = invoice.merchant_id
@@ -206,32 +222,58 @@ class SqlInvoiceRepository:
         if revision.invoice_id != invoice.id or revision.version != invoice.version:
             raise ValueError("a revision is saved with the version of the invoice it records")
         together = self._hot.get("update_with_revision")
-        try:
-            if together is not None:  # one statement: the revision only if the update landed
-                values = _invoice_to_row(invoice)
-                values["p_id"] = invoice.id
-                values["p_prior"] = invoice.version - 1
-                values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
-                cursor = together.run(self._conn, values)
-            else:  # SQLite: the indexed columns set only when they change (decision 0030)
-                saved = _saved_values(invoice)  # in the UPDATEs' order (checked in `_hot`)
-                if self._read.get(invoice.id) == _indexed_values(invoice):
-                    saved = [saved[index] for index in _UNINDEXED_POSITIONS]
-                    statement = self._hot["update_unindexed"]
-                else:
-                    statement = self._hot["update"]
-                saved += (invoice.id, invoice.version - 1)  # p_id, p_prior
+        if together is not None:  # one statement: the revision only if the update landed
+            values = _invoice_to_row(invoice)
+            values["p_id"] = invoice.id
+            values["p_prior"] = invoice.version - 1
+            values.update(zip(_REVISION_BINDS, _revision_values(revision), strict=True))
+            if self._optimistic:
+                if self._held is not None:
+                    raise NeedsTransaction("a second change")
+                self._held = values
+            elif not self._saved(together, values):
+                self._raise_stale(invoice.id)
+        else:  # SQLite: the indexed columns set only when they change (decision 0030)
+            saved = _saved_values(invoice)  # in the UPDATEs' order (checked in `_hot`)
+            if self._read.get(invoice.id) == _indexed_values(invoice):
+                saved = [saved[index] for index in _UNINDEXED_POSITIONS]
+                statement = self._hot["update_unindexed"]
+            else:
+                statement = self._hot["update"]
+            saved += (invoice.id, invoice.version - 1)  # p_id, p_prior
+            try:
                 cursor = statement.run_ordered(self._conn, saved)
-        except IntegrityError as error:
-            _raise_duplicate_reference(error.orig)
-            raise
-        if cursor.rowcount != 1:
-            current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice.id}).scalar()
-            raise StaleVersion(current or 0)
-        if together is None:
+            except IntegrityError as error:
+                _raise_duplicate_reference(error.orig)
+                raise
+            if cursor.rowcount != 1:
+                self._raise_stale(invoice.id)
             self.add_revision(revision)
         self._read[invoice.id] = _indexed_values(invoice)  # what the row holds now
         self._events.extend(invoice.events)
+
+    def write_held(self) -> bool:
+        """Write the change an optimistic unit of work held back, as one statement in its
+        own (implicit) transaction: whether it landed, False if the invoice moved on since
+        it was read (nothing was written then). True when nothing was held."""
+        held, self._held = self._held, None
+        return held is None or self._saved(self._hot["update_with_revision"], held)
+
+    def _saved(self, statement: HotStatement, values: dict[str, Any]) -> bool:
+        """Run the versioned UPDATE with its revision; whether the row was at that version."""
+        try:
+            return bool(statement.run(self._conn, values).rowcount == 1)
+        except IntegrityError as error:
+            _raise_duplicate_reference(error.orig)
+            raise
+
+    def _raise_stale(self, invoice_id: str) -> None:
+        current = self._conn.execute(_CURRENT_VERSION, {"p_id": invoice_id}).scalar()
+        raise StaleVersion(current or 0)
+
+    def _refuse_if_optimistic(self) -> None:
+        if self._optimistic:
+            raise NeedsTransaction("a write other than the one change")
 
     def collect_events(self) -> list[InvoiceEvent]:
         events, self._events = self._events, []
@@ -252,6 +294,7 @@ class SqlInvoiceRepository:
         return [_invoice_from_row(row) for row in self._conn.execute(query)]
 
     def announce_expiry(self, invoice: Invoice) -> bool:
+        self._refuse_if_optimistic()
         # Guarded by what was read: another node that announced this expiry first, or a
         # change since (paid, cancelled, a new expires_at), leaves no row to update.
         marked = self._conn.execute(
@@ -270,6 +313,7 @@ class SqlInvoiceRepository:
         return True
 
     def add_revision(self, revision: Revision) -> None:
+        self._refuse_if_optimistic()
         # The revision's fields read at once, in the INSERT's order (checked in `_hot`).
         self._hot["add_revision"].run_ordered(self._conn, list(_revision_values(revision)))
 

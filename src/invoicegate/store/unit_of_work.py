@@ -27,7 +27,11 @@ from invoicegate.store.checkpointer import Checkpointer
 from invoicegate.store.database import begin_read, create_async_engine, create_engine, is_sqlite
 from invoicegate.store.idempotency import SqlIdempotencyRecords
 from invoicegate.store.outbox import SqlOutbox
-from invoicegate.store.repository import SqlInvoiceRepository, SqlMerchantRepository
+from invoicegate.store.repository import (
+    NeedsTransaction,
+    SqlInvoiceRepository,
+    SqlMerchantRepository,
+)
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.statements import HotStatement, HotStatements
 from invoicegate.store.webhooks import SqlWebhookEndpoints
@@ -45,12 +49,19 @@ log = logging.getLogger("invoicegate.store")
 
 class SqlUnitOfWork:
     """The repositories over one connection. Every unit of work uses the invoices'; the
-    others are made when first used (an update uses one of them, and made all six)."""
+    others are made when first used (an update uses one of them, and made all six).
 
-    def __init__(self, conn: sa.Connection, box: SecretBox) -> None:
+    `optimistic` (PostgreSQL, decision 0035): no transaction around it; the invoices it
+    reads are not locked, its one change is held back for the transactor to write, and
+    whatever else would write (an outbox job, an idempotency record) raises
+    NeedsTransaction before writing anything.
+    """
+
+    def __init__(self, conn: sa.Connection, box: SecretBox, *, optimistic: bool = False) -> None:
         self.connection = conn
         self._without_endpoints: set[str] = set()  # merchants seen with no webhook endpoint
-        self.invoices = SqlInvoiceRepository(conn, self._without_endpoints)
+        self.invoices = SqlInvoiceRepository(conn, self._without_endpoints, optimistic=optimistic)
+        self._optimistic = optimistic
         self._box = box
         self._merchants: SqlMerchantRepository | None = None
         self._outbox: SqlOutbox | None = None
@@ -65,12 +76,16 @@ class SqlUnitOfWork:
 
     @property
     def outbox(self) -> SqlOutbox:
+        if self._optimistic:
+            raise NeedsTransaction("an outbox job")
         if self._outbox is None:
             self._outbox = SqlOutbox(self.connection)
         return self._outbox
 
     @property
     def idempotency(self) -> SqlIdempotencyRecords:
+        if self._optimistic:
+            raise NeedsTransaction("an idempotency record")
         if self._idempotency is None:
             self._idempotency = SqlIdempotencyRecords(self.connection)
         return self._idempotency
@@ -116,7 +131,7 @@ class PooledTransactor:
     def connect(self) -> sa.Connection:
         return self._engine.connect()
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         return await anyio.to_thread.run_sync(self.run, work, limiter=self._threads)
 
     async def read(self, work: Callable[[UnitOfWork], T]) -> T:
@@ -256,13 +271,58 @@ class AsyncPooledTransactor(PooledTransactor):
         driver = conn.connection.dbapi_connection
         return bool(self._dialect.is_disconnect(error.orig, driver, None))  # type: ignore[arg-type]
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         if asyncio.get_running_loop() is not self._loop:
             self._follow_loop()
         async with self._turns:
+            if optimistic:
+                done: tuple[T] | None = await greenlet_spawn(self.run_optimistic, work)
+                if done is not None:
+                    return done[0]
             return await greenlet_spawn(self.run, work)
 
-    read = write
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self.write(work)
+
+    def run_optimistic(self, work: Callable[[UnitOfWork], T]) -> tuple[T] | None:
+        """Inside a greenlet: the work without a transaction, its one change written after it
+        as a single statement conditional on the version it read (decision 0035): two round
+        trips for an update instead of four (BEGIN, the locked read, the change, COMMIT).
+
+        `(result,)`, or None when it must run again in a transaction (`run`), nothing of it
+        written: the invoice moved on between the read and the write, the work wanted more
+        than its one change, the connection was found closed before the write, or PostgreSQL
+        refused the write. The write is that
+        statement's own transaction: if the connection is lost during it, the change may
+        have landed, so it is never run again (StoreUnavailable, as for a failed COMMIT).
+        """
+        conn = self._checkout()
+        try:
+            unit = SqlUnitOfWork(conn, self._box, optimistic=True)
+            try:
+                result = work(unit)
+            except NeedsTransaction:
+                return None
+            except sa.exc.DBAPIError as error:
+                if not self._lost(conn, error):
+                    raise
+                conn.invalidate()  # nothing was written: `run` retries on another
+                return None
+            try:
+                landed = unit.invoices.write_held()
+            except sa.exc.DBAPIError as error:
+                if not self._lost(conn, error):
+                    # Refused (a constraint, a trigger at its commit): nothing was written. In
+                    # a transaction the failure meets the caller where it did before.
+                    return None
+                conn.invalidate()
+                raise StoreUnavailable(
+                    "the database connection was lost while saving; the change is not known"
+                    " to be saved"
+                ) from error
+            return (result,) if landed else None
+        finally:
+            self._release(conn)
 
     async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
         if not one_statement:
@@ -324,7 +384,9 @@ class GroupCommitTransactor:
         # WAL checkpoints, off the COMMIT's path (the writer's engine has them off).
         self._checkpoints = Checkpointer(writer.url.database or "")
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
+        # `optimistic` changes nothing here: the units of work of a batch share its
+        # transaction, and SQLite's one writer holds no row locks to avoid.
         if self._closed or self._stopping:
             raise StoreUnavailable("the writer is shut down; nothing was saved")
         loop = asyncio.get_running_loop()

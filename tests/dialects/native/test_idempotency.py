@@ -120,7 +120,7 @@ class GatedWrites:
         self.entered = threading.Event()
         self.gate = threading.Event()
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         self.entered.set()
         await anyio.to_thread.run_sync(self.gate.wait)
         return await self.inner.write(work)
@@ -170,7 +170,7 @@ def test_the_same_key_while_the_first_runs_is_a_409(
 class FailingWrites(GatedWrites):
     """The app's transactor, but the next write fails as a lost database would."""
 
-    async def write(self, work: Callable[[UnitOfWork], T]) -> T:
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
         raise ConnectionError("database went away")
 
 

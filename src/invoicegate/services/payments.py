@@ -31,8 +31,9 @@ class PaymentService:
         dialect: str = "cli",
     ) -> Invoice:
         """Pay the whole total through a channel of the invoice's currency (its default if
-        None), with that channel's simulated fee unless `fee` is given. Races with updates
-        and other payments serialise on the invoice's row lock; `expected_version` refuses
+        None), with that channel's simulated fee unless `fee` is given. Races with other
+        payments serialise on the invoice's row lock, races with updates on it or on an
+        optimistic update's version guard (decision 0035); `expected_version` refuses
         to pay an invoice that changed since the payer saw it (StaleVersion).
         """
 

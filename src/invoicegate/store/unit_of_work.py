@@ -6,7 +6,9 @@ inside its own SAVEPOINT (a failing one rolls back alone), and they are all comm
 a single fsync: group commit. Callers are answered only after that commit.
 
 PostgreSQL takes many writers; there each unit of work is its own transaction on a pooled
-connection, run on the event loop (asyncpg), and `for_update` reads lock the rows they will change.
+connection, run on the event loop (asyncpg), and `for_update` reads lock the rows they will change
+— except an optimistic one (an update): its read takes no lock and its one change is written
+as a single statement conditional on the version read (decision 0035).
 """
 
 import asyncio

@@ -1,7 +1,6 @@
 """Edge helpers every HTTP surface shares: request ids and access logs, capped body reads."""
 
 import json
-import os
 import re
 import time
 from decimal import Decimal
@@ -16,6 +15,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from invoicegate import logs
 from invoicegate.dispatch import BodyTooLarge as BodyTooLarge  # re-exported: read_body raises it
 from invoicegate.scope import header
+from invoicegate.services.ids import new_request_id
 
 
 class AnyTextConvertor(PathConvertor):
@@ -140,8 +140,7 @@ class RequestContext:
 def request_id_of(scope: Scope) -> str:
     """The caller's X-Request-Id if it is sane, else a new one."""
     given = header(scope, b"x-request-id")
-    # 128 random bits as 32 hex digits, as uuid4().hex was, without building a UUID.
-    return given if given and _SAFE_REQUEST_ID.match(given) else os.urandom(16).hex()
+    return given if given and _SAFE_REQUEST_ID.match(given) else new_request_id()
 
 
 def log_request(method: str, template: str, status: int, started_ns: int) -> None:

@@ -54,6 +54,9 @@ class CountingReads:
 # Access-log lines are written on a timer, whichever request happens to be running then:
 # that write belongs to earlier requests, not to the one measured.
 LATER_WRITES = {"logs.py:AccessLog.flush", "logs.py:configure.<locals>.<lambda>"}
+# Ids are made 64 at a time (services/ids.py), by whichever request finds none left: that
+# work is shared by the next 64 requests, not the measured one's.
+MADE_FOR_LATER = {"ids.py:_hex_texts", "ids.py:_uuid4_texts"}
 
 
 @contextmanager
@@ -68,7 +71,7 @@ def work_done() -> Iterator[Counter[str]]:
                 ("/hmac.py", "/hashlib.py")
             ):
                 name = f"{code.co_filename.rsplit('/', 1)[-1]}:{code.co_qualname}"
-                if name not in LATER_WRITES:
+                if name not in LATER_WRITES and name.split(".<locals>")[0] not in MADE_FOR_LATER:
                     calls[name] += 1
         elif event == "c_call":
             # A method of a C object (the keyed HMAC's copy, update, hexdigest) has no module

@@ -34,8 +34,12 @@ def new_request_id() -> str:
         try:
             return _request_ids.pop()
         except IndexError:
-            text = os.urandom(16 * _BATCH).hex()
-            _request_ids.extend([text[start : start + 32] for start in range(0, len(text), 32)])
+            _request_ids.extend(_hex_texts(_BATCH))
+
+
+def _hex_texts(count: int) -> list[str]:
+    text = os.urandom(16 * count).hex()
+    return [text[start : start + 32] for start in range(0, len(text), 32)]
 
 
 def _uuid4_texts(count: int) -> list[str]:

@@ -55,10 +55,16 @@ class UtcDateTime(sa.TypeDecorator[datetime]):
             last, text = _last_bound
             if value is last:
                 return text
-            if value.tzinfo is None:
+            if value.tzinfo is UTC:  # every instant the clock gives: written field by field,
+                # ~2 µs less than `isoformat` in the service (decision 0034)
+                text = "%04d-%02d-%02d %02d:%02d:%02d.%06d" % (  # noqa: UP031
+                    value.year, value.month, value.day,
+                    value.hour, value.minute, value.second, value.microsecond,
+                )  # fmt: skip
+            elif value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-            # A UTC datetime's text ends in "+00:00": cut off, it is the naive UTC text.
-            text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
+            else:  # a UTC datetime's text ends in "+00:00": cut off, it is the naive UTC text
+                text = value.astimezone(UTC).isoformat(" ", "microseconds")[:-6]
             _last_bound = (value, text)  # one tuple: threads see a value with its own text
             return text
 

@@ -48,10 +48,13 @@ _last_response_date: list[tuple[datetime | None, str]] = [(None, "")]
 def jakarta_plain(moment: datetime) -> str:
     """`created_at` style: 2023-10-25 14:12:14 (Jakarta time, no offset)."""
     if moment.tzinfo is UTC:  # every instant the store and the clock give
-        # The UTC instant moved by Jakarta's fixed offset is Jakarta's wall time; its text
-        # ("… 14:12:14.123456+00:00") cut after the seconds: ~7 against ~12 µs under load
-        # (decision 0028).
-        return str(moment + _JAKARTA_OFFSET)[:19]
+        # The UTC instant moved by Jakarta's fixed offset is Jakarta's wall time (decision
+        # 0028), written field by field: `isoformat` (or `str`) cost ~5.2 µs in the service
+        # against ~3.1 this way (decision 0034).
+        wall = moment + _JAKARTA_OFFSET
+        return "%04d-%02d-%02d %02d:%02d:%02d" % (  # noqa: UP031
+            wall.year, wall.month, wall.day, wall.hour, wall.minute, wall.second
+        )  # fmt: skip
     return moment.astimezone(JAKARTA).replace(tzinfo=None).isoformat(" ", "seconds")
 
 

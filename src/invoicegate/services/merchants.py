@@ -38,8 +38,14 @@ def hash_secret(secret: str) -> str:
 
 def secret_matches(secret: str, stored_hash: str | None) -> bool:
     """Constant-time check of a presented secret against a stored hash (None never matches)."""
+    return digest_matches(hash_secret(secret), stored_hash)
+
+
+def digest_matches(digest: str, stored_hash: str | None) -> bool:
+    """`secret_matches` for a secret already hashed with `hash_secret`: a key looked up by
+    its hash is not hashed a second time (~2 µs in the service: decision 0034)."""
     expected = (stored_hash or "-" * 64).encode()  # same work when nothing is stored
-    matched = hmac.compare_digest(hash_secret(secret).encode(), expected)
+    matched = hmac.compare_digest(digest.encode(), expected)
     return matched and stored_hash is not None
 
 

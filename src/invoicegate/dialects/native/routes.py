@@ -43,7 +43,7 @@ from invoicegate.domain.invoice import Invoice, InvoiceStatus
 from invoicegate.runtime import Runtime
 from invoicegate.services.idempotency import Claim
 from invoicegate.services.invoices import Actor, check_version
-from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, hash_secret, secret_matches
+from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, digest_matches, hash_secret
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceFilter, PagePosition
 from invoicegate.web import read_body
 
@@ -254,9 +254,10 @@ class NativeApi:
             raise _unauthorized("Send Authorization: Bearer <API key>.")
         if not key.startswith(API_KEY_PREFIX) or len(key) > MAX_KEY_LENGTH:
             raise _unauthorized("This is not an invoicegate API key.", invalid=True)
-        credential = await self.rt.credentials.get(DIALECT, hash_secret(key))
+        digest = hash_secret(key)
+        credential = await self.rt.credentials.get(DIALECT, digest)
         stored = credential.secret_hash if credential is not None else None
-        matched = secret_matches(key, stored)  # spent for unknown keys too: no timing
+        matched = digest_matches(digest, stored)  # spent for unknown keys too: no timing
         if credential is None or not matched or credential.revoked_at:
             raise _unauthorized("The API key is unknown or revoked.", invalid=True)
         return Actor(credential.merchant_id, credential.id, DIALECT)

@@ -25,7 +25,7 @@ from invoicegate.domain.invoice import InvoiceStatus
 from invoicegate.runtime import Runtime
 from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
-from invoicegate.services.merchants import PAYLINK, hash_secret, secret_matches
+from invoicegate.services.merchants import PAYLINK, digest_matches, hash_secret
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceQuery
 from invoicegate.web import json_answer, read_body
 
@@ -133,9 +133,10 @@ class PaylinkApi:
         key = header(request.scope, b"x-api-key") or ""
         if not 0 < len(key) <= MAX_KEY_LENGTH:
             raise Unauthorized
-        credential = await self.rt.credentials.get(DIALECT, hash_secret(key))
+        digest = hash_secret(key)
+        credential = await self.rt.credentials.get(DIALECT, digest)
         stored = credential.secret_hash if credential is not None else None
-        matched = secret_matches(key, stored)  # spent for unknown keys too: no timing
+        matched = digest_matches(digest, stored)  # spent for unknown keys too: no timing
         if credential is None or not matched:
             raise Unauthorized
         return Actor(credential.merchant_id, credential.id, DIALECT)

@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicegate.dialects.winpay.translate import JAKARTA, jakarta_plain
+from invoicegate.dialects.winpay.translate import JAKARTA, jakarta_iso, jakarta_plain
 
 
 def reference(moment: datetime) -> str:
@@ -43,3 +43,34 @@ def test_seconds_are_cut_never_rounded_and_early_years_keep_four_digits() -> Non
     )
     assert jakarta_plain(datetime(2023, 12, 31, 17, 0, tzinfo=UTC)) == "2024-01-01 00:00:00"
     assert jakarta_plain(datetime(999, 1, 1, tzinfo=UTC)) == "0999-01-01 07:00:00"
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9998, 12, 31)),
+            st.sampled_from(
+                [UTC, UTC, timezone(timedelta(0), "Z"), JAKARTA, timezone(timedelta(seconds=-0.5))]
+            ),
+            st.integers(min_value=0, max_value=2_000_000),
+        ),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_response_dates_are_the_instants_second_in_jakarta_whatever_came_before(
+    steps: list[tuple[datetime, timezone, int]],
+) -> None:
+    """The last second's text is kept between answers (a cache): any sequence of instants,
+    close together or not, in UTC or not (even an offset with a fraction of a second), is
+    written as if none came before."""
+    previous: datetime | None = None
+    for naive, zone, micros_after in steps:
+        moment = (
+            naive.replace(tzinfo=zone)
+            if previous is None or micros_after > 1_000_000
+            else (previous + timedelta(microseconds=micros_after)).astimezone(zone)
+        )
+        previous = moment
+        expected = moment.replace(microsecond=0).astimezone(JAKARTA).isoformat()
+        assert jakarta_iso(moment) == expected

@@ -24,6 +24,7 @@ from invoicegate.domain.invoice import (
 )
 
 _JAKARTA_OFFSET = timedelta(hours=7)
+_ZERO, _ONE_SECOND = timedelta(0), timedelta(seconds=1)
 JAKARTA = timezone(_JAKARTA_OFFSET, "WIB")  # Indonesia has no daylight saving time
 
 
@@ -32,8 +33,18 @@ def jakarta_iso(moment: datetime) -> str:
 
     Every answer dates itself with the clock, so within one second they all write the same
     text: the last one is kept (`isoformat` cost ~2 µs an answer)."""
-    second = moment.replace(microsecond=0)
     last_second, last_text = _last_response_date[0]
+    # A UTC instant less than a second past the last UTC second written is in that second:
+    # a subtraction and two comparisons, where `replace(microsecond=0)` (a keyword call) cost
+    # ~1.7 µs more in the service (decision 0034).
+    if (
+        moment.tzinfo is UTC
+        and last_second is not None
+        and last_second.tzinfo is UTC
+        and _ZERO <= moment - last_second < _ONE_SECOND
+    ):
+        return last_text
+    second = moment.replace(microsecond=0)
     if last_second == second:
         return last_text
     text = second.astimezone(JAKARTA).isoformat()

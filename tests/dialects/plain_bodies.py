@@ -40,3 +40,30 @@ def edited(
     if extra:
         body["unknown"] = 1
     return body
+
+
+def disputed_json(seed: str, key: str, number: str, text: str) -> list[str]:
+    """Texts of the seed's JSON that orjson and Pydantic's exact parser may read differently,
+    or that are no object at all: each must get the models' verdict.
+
+    `key` and `number` are a number field as the seed writes them ('"price"', "260000"),
+    `text` one of its string values with its quotes. The first two repeat that field with
+    1.5: after it (the 1.5 wins), then before it (the seed's number wins).
+    """
+    field = f"{key}: {number}"
+    return [
+        seed.replace(field, f"{field}, {key}: 1.5"),
+        seed.replace(field, f"{key}: 1.5, {field}"),
+        seed[:-1] + ', "x": ' + "[" * 300 + "]" * 300 + "}",
+        seed[:-1] + ', "x": ' + "[" * 1000 + "]" * 1000 + "}",
+        seed.replace(text, '"a \\u0000"'),
+        seed.replace(text, '"a \\ud800"'),
+        seed.replace(number, "NaN"),
+        seed.replace(number, "1e400"),
+        seed.replace(number, "18446744073709551616"),
+        "\ufeff" + seed,
+        seed + "x",
+        "",
+        "null",
+        "[]",
+    ]

@@ -81,12 +81,22 @@ def plain_object(raw: bytes, keys: frozenset[str]) -> dict[str, Any] | None:
     return body if type(body) is dict and body.keys() <= keys else None
 
 
-def plain_objects(value: Any, keys: frozenset[str], max_length: int) -> list[Any] | None:
-    """The value if it is a JSON array of 1 to `max_length` objects of only these keys."""
+def plain_items(
+    value: Any, keys: frozenset[str], max_length: int, *, quantity: str, name: str
+) -> list[Any] | None:
+    """The value if it is a JSON array of 1 to `max_length` line items, each an object of
+    only these keys whose `quantity` is a JSON integer from 1 to MAX_QUANTITY, whose
+    "price" is a JSON integer and whose `name` is plain text of 1 to 255 characters; else
+    None (the dialects' plain update bodies: Winpay's products, Paylink's items)."""
     if type(value) is not list or not 1 <= len(value) <= max_length:
         return None
     for item in value:
         if type(item) is not dict or not item.keys() <= keys:
+            return None
+        count = item.get(quantity)
+        if type(count) is not int or not 1 <= count <= MAX_QUANTITY:
+            return None
+        if type(item.get("price")) is not int or not is_text(item.get(name), 1, 255):
             return None
     return value
 

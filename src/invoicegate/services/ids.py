@@ -3,6 +3,7 @@
 import os
 import secrets
 from collections import deque
+from collections.abc import Callable
 
 _SLUG_ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789"
 SLUG_LENGTH = 11  # Winpay's redirect_url ends in 11 chars of [a-z0-9] (DIALECTS.md §1)
@@ -21,20 +22,21 @@ _request_ids: deque[str] = deque()
 
 def new_id() -> str:
     """A random UUID (version 4), as `str(uuid.uuid4())` writes it."""
-    while True:
-        try:
-            return _ids.pop()
-        except IndexError:
-            _ids.extend(_uuid4_texts(_BATCH))
+    return _next(_ids, _uuid4_texts)
 
 
 def new_request_id() -> str:
     """128 random bits as 32 lowercase hex digits (what `uuid4().hex` looked like)."""
+    return _next(_request_ids, _hex_texts)
+
+
+def _next(made: deque[str], make: Callable[[int], list[str]]) -> str:
+    """The next of the ids made ahead; a new batch of them first when none is left."""
     while True:
         try:
-            return _request_ids.pop()
+            return made.pop()
         except IndexError:
-            _request_ids.extend(_hex_texts(_BATCH))
+            made.extend(make(_BATCH))
 
 
 def _hex_texts(count: int) -> list[str]:

@@ -16,12 +16,11 @@ from invoicegate.dialects.jsonwire import (
     CurrencyCode,
     HttpUrl,
     Quantity,
-    is_text,
+    plain_items,
     plain_object,
-    plain_objects,
     text,
 )
-from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
+from invoicegate.domain.invoice import MAX_ITEMS
 from invoicegate.domain.money import Currency, MoneyError
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -101,15 +100,11 @@ def plain_update(raw: bytes) -> dict[str, Any] | None:
     body = plain_object(raw, _BODY_KEYS)
     if body is None:
         return None
-    items = plain_objects(body.get("items"), _ITEM_KEYS, MAX_ITEMS)
+    items = plain_items(
+        body.get("items"), _ITEM_KEYS, MAX_ITEMS, quantity="quantity", name="description"
+    )
     if items is None:
         return None
-    for item in items:
-        quantity = item.get("quantity")
-        if type(quantity) is not int or not 1 <= quantity <= MAX_QUANTITY:
-            return None
-        if type(item.get("price")) is not int or not is_text(item.get("description"), 1, 255):
-            return None
     if type(body.get("totalAmount")) is not int:
         return None
     code = body.get("currency")

@@ -12,7 +12,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from invoicegate.dialects.jsonwire import is_text, plain_object, plain_objects, plain_text, text
+from invoicegate.dialects.jsonwire import is_text, plain_items, plain_object, plain_text, text
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
 from invoicegate.urls import UrlRefused, checked_url
@@ -135,18 +135,14 @@ def plain_update(raw: bytes) -> dict[str, Any] | None:
         and is_text(invoice.get("ref"), 1, MAX_REFERENCE_LENGTH)
     ):
         return None
-    products = plain_objects(invoice.get("products"), _PRODUCT_KEYS, MAX_ITEMS)
+    products = plain_items(
+        invoice.get("products"), _PRODUCT_KEYS, MAX_ITEMS, quantity="qty", name="name"
+    )
     if products is None:
         return None
     for product in products:
-        qty = product.get("qty")
-        price = product.get("price")
-        if type(qty) is not int or not 1 <= qty <= MAX_QUANTITY or type(price) is not int:
-            return None
-        if not is_text(product.get("name"), 1, 255):
-            return None
         try:
-            product["price"] = parse_minor_units(price, RUPIAH)
+            product["price"] = parse_minor_units(product["price"], RUPIAH)
         except MoneyError:
             return None
     back_url = body.get("back_url")

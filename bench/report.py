@@ -1,7 +1,9 @@
 """Turn a run's summary.txt (one `key=value ...` line per target) into one markdown table.
 
-Ratios are against the bare app measured in the same run; the goal column is issue 8's target
-for that load. Every service row also checks that the load landed: each 200 answer of an update
+Ratios are against the bare app measured in the same run: against the mean of the two
+ceilings measured right before and after the row (run.sh's CEILINGS=around, rows `ceiling-N`),
+or, where there are none, against the `bare` row. The goal column is issue 8's target for that
+load. Every service row also checks that the load landed: each 200 answer of an update
 must have left one revision (up to one more per connection, for requests still in flight when
 wrk stopped counting), and a find none. RSS is the server's, sampled once a second during the
 load: the highest sample, and its growth from a quarter into the run to the end (a warm-up
@@ -23,6 +25,7 @@ from pathlib import Path
 LABELS = {
     "bare": "bare ASGI app, canned answer (ceiling)",
     "bare-uvicorn": "bare ASGI app on uvicorn's own httptools protocol (two writes an answer)",
+    "ceiling": "bare ASGI app again, {target} (the ceiling of the rows beside it)",
     "sqlite": "Winpay seed update, SQLite (WAL, synchronous=FULL)",
     "paylink-sqlite": "Paylink seed update, SQLite",
     "find-sqlite": "Winpay find, SQLite",
@@ -51,6 +54,26 @@ def parse(path: Path) -> list[dict[str, str]]:
         if line.strip():
             rows.append(dict(field.split("=", 1) for field in line.split()))
     return rows
+
+
+def is_ceiling(target: str) -> bool:
+    return target == "bare" or target.startswith("ceiling-")
+
+
+def ceilings_beside(rows: list[dict[str, str]]) -> list[float | None]:
+    """Per row, the req/s it is compared with: the mean of the nearest ceiling rows before and
+    after it (one of them at the ends of the run); a ceiling row is compared with itself."""
+    ceilings = [(at, float(row["rps"])) for at, row in enumerate(rows) if is_ceiling(row["target"])]
+    beside: list[float | None] = []
+    for at, row in enumerate(rows):
+        if is_ceiling(row["target"]):
+            beside.append(float(row["rps"]))
+            continue
+        before = [rps for where, rps in ceilings if where < at][-1:]
+        after = [rps for where, rps in ceilings if where > at][:1]
+        near = before + after
+        beside.append(sum(near) / len(near) if near else None)
+    return beside
 
 
 def bench_line(path: Path) -> dict[str, str]:
@@ -135,7 +158,7 @@ def main() -> int:
         parser.error("run_dir is required")
 
     rows = parse(args.run_dir / "summary.txt")
-    bare = next((float(r["rps"]) for r in rows if r["target"] == "bare"), None)
+    ceiling_of = ceilings_beside(rows)
     p99_of = {r["target"]: float(r["p99_ms"]) for r in rows}
     cpu = next(
         (
@@ -149,15 +172,15 @@ def main() -> int:
     print(f"Run started {started:%Y-%m-%d %H:%M} UTC: `{args.command}`")
     print(f"Code: {args.revision}. Machine: {os.cpu_count()} x {cpu}\n")
     print(
-        "| load | req/s | p50 ms | p99 ms | ratio to bare | goal (issue 8) "
+        "| load | req/s | p50 ms | p99 ms | ceiling req/s | ratio to bare | goal (issue 8) "
         "| server CPU µs/request | RSS max MB (growth) | DB bytes/invoice | non-2xx "
         "| socket errors | revisions |"
     )
-    print("|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|")
     all_passed = True
-    for row in rows:
+    for row, ceiling in zip(rows, ceiling_of, strict=True):
         rps = float(row["rps"])
-        ratio = rps / bare if bare else None
+        ratio = rps / ceiling if ceiling else None
         check, passed = revisions_check(row)
         all_passed = all_passed and passed
         watch = watched(args.run_dir, row["target"])
@@ -170,12 +193,15 @@ def main() -> int:
         size = "-"
         if "db_bytes" in row:
             size = f"{int(row['db_bytes']) / int(row['invoices']):,.0f}"
-        label = LABELS.get(row["target"], row["target"]).format(
-            invoices=int(row.get("invoices", 0)), revisions=row.get("revisions_each", "?")
+        kind = "ceiling" if row["target"].startswith("ceiling-") else row["target"]
+        label = LABELS.get(kind, kind).format(
+            invoices=int(row.get("invoices", 0)),
+            revisions=row.get("revisions_each", "?"),
+            target=row["target"],
         )
         print(
-            f"| {label} | {rps:,.0f} | {row['p50_ms']} "
-            f"| {row['p99_ms']} | {f'{ratio:.3f}' if ratio else '-'} "
+            f"| {label} | {rps:,.0f} | {row['p50_ms']} | {row['p99_ms']} "
+            f"| {f'{ceiling:,.0f}' if ceiling else '-'} | {f'{ratio:.3f}' if ratio else '-'} "
             f"| {goal_verdict(row, ratio, p99_of)} | {cpu_cell} | {memory_cell} | {size} "
             f"| {row['non2xx']} | {row['socket_errors']} | {check} |"
         )

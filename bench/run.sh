@@ -27,7 +27,11 @@
 # SCALE_KEEP (a folder: keep each settled million-invoice database there, and later runs
 # start from a copy of it instead of bulk-loading again; PostgreSQL keeps it as the database
 # <PG_DB>_keep_<stamp>; a change to bench/db.py or to the schema makes a new one),
-# PG_WAL_COMPRESSION (lz4: the bench database's wal_compression; off to compare).
+# PG_WAL_COMPRESSION (lz4: the bench database's wal_compression; off to compare),
+# CEILINGS (around: the bare app is measured again right before and after every target, for
+# CEILING_DURATION seconds, default 20 or DURATION if shorter, and each target's ratio is
+# against the mean of the two ceilings beside it, so the machine's drift over the run does not
+# move the ratios; once: only the `bare` target, the ratios all against it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,6 +47,8 @@ SCALE_REVISIONS=${SCALE_REVISIONS:-3}
 PROFILE=${PROFILE:-0}
 SCALE_KEEP=${SCALE_KEEP:-}
 PG_WAL_COMPRESSION=${PG_WAL_COMPRESSION:-lz4}
+CEILINGS=${CEILINGS:-around}
+CEILING_DURATION=${CEILING_DURATION:-$((DURATION < 20 ? DURATION : 20))}
 if [ "$SCALE" = 1 ]; then TARGETS="$TARGETS sqlite-1m postgres-1m"; fi
 PGHOST=${PGHOST:-127.0.0.1}
 PGPORT=${PGPORT:-5432}
@@ -58,6 +64,16 @@ WATCHERS=()
 
 if ((DURATION < 1 || WARMUP < 0 || DURATION + WARMUP > 240)); then
     echo "DURATION + WARMUP must be 1..240 seconds (the signed timestamp is valid for 300 s)" >&2
+    exit 2
+fi
+
+case $CEILINGS in around | once) ;; *)
+    echo "CEILINGS must be around or once" >&2
+    exit 2
+    ;;
+esac
+if ((CEILING_DURATION < 1 || CEILING_DURATION + WARMUP > 240)); then
+    echo "CEILING_DURATION + WARMUP must be 1..240 seconds" >&2
     exit 2
 fi
 
@@ -368,8 +384,24 @@ postgres_drop() {
     psql -q -h "$PGHOST" -p "$PGPORT" -d test -c "DROP DATABASE IF EXISTS $PG_DB"
 }
 
+# ceiling: with CEILINGS=around, the bare app again (ceiling-1, ceiling-2, ...), between the
+# targets: each target's ratio is against the ceilings measured right before and after it.
+CEILINGS_MEASURED=0
+ceiling() {
+    CEILINGS_MEASURED=$((CEILINGS_MEASURED + 1))
+    DURATION=$CEILING_DURATION bench_bare "ceiling-$CEILINGS_MEASURED" \
+        invoicegate.serving:OneWriteHttpToolsProtocol
+}
+
 mkdir -p "$RUN_DIR"
+CEILING_DUE=$([ "$CEILINGS" = around ] && echo 1 || echo 0)
 for target in $TARGETS; do
+    case $target in
+    bare) CEILING_DUE=0 ;; # it is a ceiling itself
+    bare-uvicorn) ;;
+    *) if ((CEILING_DUE)); then ceiling; fi ;;
+    esac
+    [ "$CEILINGS" = around ] && [ "$target" != bare ] && CEILING_DUE=1
     case $target in
     # The ceiling runs on the service's own protocol (one write per answer, decision 0031);
     # bare-uvicorn on uvicorn's stock httptools protocol, for comparison.
@@ -400,9 +432,11 @@ for target in $TARGETS; do
     esac
 done
 
+if ((CEILING_DUE)); then ceiling; fi # the one after the last target
+
 ln -sfn "$(basename "$RUN_DIR")" bench/results/latest
 REVISION=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 git diff --quiet HEAD -- src 2>/dev/null || REVISION="$REVISION + uncommitted changes in src/"
 "$BIN/python" bench/report.py "$RUN_DIR" --revision "$REVISION" \
-    --command "DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS SCALE=$SCALE bash bench/run.sh" |
+    --command "DURATION=$DURATION WARMUP=$WARMUP CONNECTIONS=$CONNECTIONS SCALE=$SCALE CEILINGS=$CEILINGS CEILING_DURATION=$CEILING_DURATION bash bench/run.sh" |
     tee "$RUN_DIR/table.md"

@@ -294,9 +294,9 @@ class AsyncPooledTransactor(PooledTransactor):
         `(result,)`, or None when it must run again in a transaction (`run`), nothing of it
         written: the invoice moved on between the read and the write, the work wanted more
         than its one change, the connection was found closed before the write, or PostgreSQL
-        refused the write. The write is that
-        statement's own transaction: if the connection is lost during it, the change may
-        have landed, so it is never run again (StoreUnavailable, as for a failed COMMIT).
+        refused the write. The write is that statement's own transaction: if the connection
+        is lost during it, the change may have landed, so it is never run again
+        (StoreUnavailable, as for a failed COMMIT).
         """
         conn = self._checkout()
         try:

@@ -49,7 +49,11 @@ class OpenConnections:
     """How many connections this test's database has, seen from one more (PostgreSQL only)."""
 
     def __init__(self, database_url: str) -> None:
-        self._admin = None if is_sqlite(database_url) else psycopg.connect(database_url)
+        # Autocommit: pg_stat_activity is read once per transaction, so in one long
+        # transaction every count would repeat the first.
+        self._admin = (
+            None if is_sqlite(database_url) else psycopg.connect(database_url, autocommit=True)
+        )
         self._lock = threading.Lock()
 
     def count(self) -> int:
@@ -192,6 +196,46 @@ async def test_connections_the_server_ended_are_replaced_and_no_unit_of_work_fai
     finally:
         admin.close()
         await transactor.aclose()
+
+
+async def test_connections_are_kept_between_units_of_work_and_all_closed_on_shutdown(
+    database_url: str,
+) -> None:
+    """PostgreSQL's transactor keeps its connections between units of work (decision 0037):
+    later units run on the same backends, no more are opened than the pool's size, and
+    aclose() ends every one of them."""
+    if is_sqlite(database_url):
+        pytest.skip("PostgreSQL's transactor")
+    upgrade(database_url)
+    transactor = open_transactor(database_url, box(), pool_size=3, pool_timeout=2)
+    connections = OpenConnections(database_url)
+
+    def backend(uow: UnitOfWork) -> int:
+        assert isinstance(uow, SqlUnitOfWork)
+        return int(uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+    def hold_then_backend(uow: UnitOfWork) -> int:
+        slow_statement(uow, 0.2)
+        return backend(uow)
+
+    try:
+        try:
+            opened = set(
+                await asyncio.gather(*(transactor.read(hold_then_backend) for _ in range(3)))
+            )
+            assert len(opened) == 3
+            later = [await transactor.read(backend) for _ in range(10)]
+            later += await asyncio.gather(*(transactor.write(backend) for _ in range(20)))
+            assert set(later) <= opened
+            assert connections.count() == 3
+        finally:
+            await transactor.aclose()
+        deadline = time.monotonic() + 5
+        while connections.count() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert connections.count() == 0
+    finally:
+        connections.close()
 
 
 async def test_a_pool_that_stays_full_fails_with_a_clear_error(database_url: str) -> None:

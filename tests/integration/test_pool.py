@@ -116,6 +116,18 @@ def slow_statement(uow: UnitOfWork, seconds: float) -> None:
         uow.connection.exec_driver_sql(f"SELECT pg_sleep({seconds})")
 
 
+def backend(uow: UnitOfWork) -> int:
+    """The PostgreSQL backend (server process) the unit of work's connection is to."""
+    assert isinstance(uow, SqlUnitOfWork)
+    return int(uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
+
+
+def held_backend(uow: UnitOfWork) -> int:
+    """`backend`, after holding the connection 0.2 s: three of these at once open three."""
+    slow_statement(uow, 0.2)
+    return backend(uow)
+
+
 async def test_a_full_pool_fails_with_a_clear_error_while_the_loop_runs_on(
     database_url: str,
 ) -> None:
@@ -170,16 +182,8 @@ async def test_connections_the_server_ended_are_replaced_and_no_unit_of_work_fai
     transactor = open_transactor(database_url, box(), pool_size=3, pool_timeout=2)
     admin = psycopg.connect(database_url, autocommit=True)
 
-    def backend(uow: UnitOfWork) -> int:
-        assert isinstance(uow, SqlUnitOfWork)
-        return int(uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-
-    def hold_then_backend(uow: UnitOfWork) -> int:
-        slow_statement(uow, 0.2)
-        return backend(uow)
-
     try:
-        before = set(await asyncio.gather(*(transactor.read(hold_then_backend) for _ in range(3))))
+        before = set(await asyncio.gather(*(transactor.read(held_backend) for _ in range(3))))
         assert len(before) == 3  # the pool holds three connections
         admin.execute(
             "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
@@ -210,19 +214,9 @@ async def test_connections_are_kept_between_units_of_work_and_all_closed_on_shut
     transactor = open_transactor(database_url, box(), pool_size=3, pool_timeout=2)
     connections = OpenConnections(database_url)
 
-    def backend(uow: UnitOfWork) -> int:
-        assert isinstance(uow, SqlUnitOfWork)
-        return int(uow.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar_one())
-
-    def hold_then_backend(uow: UnitOfWork) -> int:
-        slow_statement(uow, 0.2)
-        return backend(uow)
-
     try:
         try:
-            opened = set(
-                await asyncio.gather(*(transactor.read(hold_then_backend) for _ in range(3)))
-            )
+            opened = set(await asyncio.gather(*(transactor.read(held_backend) for _ in range(3))))
             assert len(opened) == 3
             later = [await transactor.read(backend) for _ in range(10)]
             later += await asyncio.gather(*(transactor.write(backend) for _ in range(20)))

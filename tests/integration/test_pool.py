@@ -128,6 +128,12 @@ def held_backend(uow: UnitOfWork) -> int:
     return backend(uow)
 
 
+def starts_afresh(uow: UnitOfWork) -> bool:
+    """Whether the unit of work's connection comes with no transaction SQLAlchemy knows of."""
+    assert isinstance(uow, SqlUnitOfWork)
+    return not uow.connection.in_transaction()
+
+
 async def test_a_full_pool_fails_with_a_clear_error_while_the_loop_runs_on(
     database_url: str,
 ) -> None:
@@ -218,6 +224,10 @@ async def test_connections_are_kept_between_units_of_work_and_all_closed_on_shut
         try:
             opened = set(await asyncio.gather(*(transactor.read(held_backend) for _ in range(3))))
             assert len(opened) == 3
+            # A Core statement leaves SQLAlchemy's record of a transaction on its connection;
+            # the next unit of work on it starts without one, as on a fresh connection.
+            assert await transactor.read(lambda uow: uow.merchants.get_merchant("-")) is None
+            assert await transactor.read(starts_afresh)
             later = [await transactor.read(backend) for _ in range(10)]
             later += await asyncio.gather(*(transactor.write(backend) for _ in range(20)))
             assert set(later) <= opened

@@ -262,6 +262,11 @@ class AsyncPooledTransactor(PooledTransactor):
                 return
             if driver.is_in_transaction():  # type: ignore[union-attr]
                 self._control["rollback"].run(conn, _NO_VALUES)
+            if conn.in_transaction():
+                # SQLAlchemy's own record of a transaction, begun by a Core statement: ended
+                # as closing the connection ended it, so the next unit of work starts as on a
+                # fresh one. No round trip (autocommit, as in `_return_idle`).
+                conn.rollback()
         except BaseException:
             conn.invalidate()
             conn.close()

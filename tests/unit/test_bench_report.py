@@ -55,9 +55,15 @@ def report(tmp_path: Path, *lines: str) -> tuple[int, dict[str, list[str]]]:
     return done.returncode, cells
 
 
+def cells_of(cells: dict[str, list[str]], label_start: str) -> list[str]:
+    """The one row whose label starts so."""
+    [found] = [parts for label, parts in cells.items() if label.startswith(label_start)]
+    return found
+
+
 def ratio_and_goal(cells: dict[str, list[str]], label_start: str) -> tuple[str, str, str]:
     """(ceiling req/s, ratio, goal verdict) of the row whose label starts so."""
-    [found] = [parts for label, parts in cells.items() if label.startswith(label_start)]
+    found = cells_of(cells, label_start)
     return found[4], found[5], found[6]
 
 
@@ -113,5 +119,4 @@ def test_a_load_that_did_not_leave_its_revisions_fails_the_run(tmp_path: Path) -
     lost = landed(3_000) | {"revisions": 1000 + 3_000 * 10 - 1}
     code, cells = report(tmp_path, row("bare", 20_000), row("sqlite", 3_000, **lost))
     assert code == 1
-    [sqlite] = [parts for label, parts in cells.items() if label.startswith("Winpay seed update")]
-    assert sqlite[-1] == "+29999 ✗ (expected 30000..30032)"
+    assert cells_of(cells, "Winpay seed update")[-1] == "+29999 ✗ (expected 30000..30032)"

@@ -199,7 +199,7 @@ class AsyncPooledTransactor(PooledTransactor):
         self._control = _TRANSACTION_CONTROL.of(self._dialect)
         # Connections between two units of work stay checked out, here: the pool's checkout
         # and return (SQLAlchemy's Connection, fairy and reset) cost ~10 % of the app's CPU
-        # for an update and ~15 % for a find (decision 0037). `_turns` keeps them within
+        # for an update and ~16 % for a find (decision 0037). `_turns` keeps them within
         # the pool's size; each is checked again on its way back (`_release`).
         self._idle: list[sa.Connection] = []
 

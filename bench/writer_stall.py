@@ -20,7 +20,7 @@ from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 
 RUPIAH = Currency.of("IDR")
 

@@ -24,7 +24,7 @@ from invoicegate.front import Service
 from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import StoreTransactor, open_transactor
+from invoicegate.store.transactors import StoreTransactor, open_transactor
 from invoicegate.unread_body import DrainUnreadBody
 from invoicegate.web import RequestContext, json_answer
 

@@ -20,7 +20,7 @@ from invoicegate.services.merchants import CALLBACK_DIALECTS
 from invoicegate.settings import Settings, SettingsError
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 from invoicegate.urls import UrlRefused, checked_url
 
 T = TypeVar("T")

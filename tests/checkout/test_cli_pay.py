@@ -13,7 +13,7 @@ from invoicegate.domain.money import Currency
 from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 
 
 def make_invoice(settings: Settings, currency: str, price: int) -> Invoice:

@@ -20,7 +20,7 @@ from invoicegate.composition import build_runtime
 from invoicegate.dialects.winpay.signature import verify
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 from tests.conftest import fresh_pg_database, winpay_headers
 from tests.e2e.conftest import BIN, Server, free_port, start_server, stop_server
 from tests.e2e.listener import ACCEPTED, Answer, Listener

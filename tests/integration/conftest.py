@@ -12,7 +12,7 @@ from invoicegate.runtime import Runtime
 from invoicegate.services.invoices import Actor
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 
 CALLBACK_URL = "https://merchant.test/callback"
 

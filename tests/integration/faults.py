@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from invoicegate.store.database import create_engine
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import GroupCommitTransactor
+from invoicegate.store.sqlite_writer import GroupCommitTransactor
 
 
 class WriterFaults:

@@ -28,7 +28,7 @@ from invoicegate.services.invoices import Actor
 from invoicegate.services.ports import JobQuery
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 from tests.integration.conftest import terms
 
 pytestmark = pytest.mark.anyio

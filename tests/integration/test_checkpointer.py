@@ -20,7 +20,8 @@ from invoicegate.services.ports import UnitOfWork
 from invoicegate.settings import Settings
 from invoicegate.store.checkpointer import Checkpointer
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import GroupCommitTransactor, open_transactor
+from invoicegate.store.sqlite_writer import GroupCommitTransactor
+from invoicegate.store.transactors import open_transactor
 
 pytestmark = pytest.mark.anyio
 PAGE = 4096
@@ -135,7 +136,7 @@ WRITER = textwrap.dedent(
     import asyncio, sys
     from invoicegate.store.checkpointer import Checkpointer
     from invoicegate.store.secrets import SecretBox
-    from invoicegate.store.unit_of_work import open_transactor
+    from invoicegate.store.transactors import open_transactor
 
     Checkpointer.INTERVAL_SECONDS = 0.005
     Checkpointer.LIMIT_PAGES = 200

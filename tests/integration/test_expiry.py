@@ -12,7 +12,7 @@ from invoicegate.domain.invoice import InvoiceChanges
 from invoicegate.services.invoices import Actor, utc_now
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 from tests.integration.conftest import terms
 
 pytestmark = pytest.mark.anyio

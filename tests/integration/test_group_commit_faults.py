@@ -18,7 +18,7 @@ from invoicegate.domain.merchant import Merchant
 from invoicegate.services.ports import InvoiceQuery, StoreUnavailable, UnitOfWork
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import MAX_BATCH, SLICE, GroupCommitTransactor
+from invoicegate.store.sqlite_writer import MAX_BATCH, SLICE, GroupCommitTransactor
 from tests.conftest import winpay_headers
 from tests.dialects.native.conftest import create_body, paylink_body
 from tests.dialects.paylink_v2.conftest import add_body

@@ -17,7 +17,7 @@ from invoicegate.domain.invoice import Customer, InvoiceChanges
 from invoicegate.services.invoices import InvoiceService, utc_now
 from invoicegate.store.database import is_sqlite
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import open_transactor
+from invoicegate.store.transactors import open_transactor
 from tests.integration.conftest import World
 
 pytestmark = pytest.mark.anyio

@@ -17,13 +17,11 @@ from invoicegate.services.ports import StoreUnavailable, UnitOfWork
 from invoicegate.settings import Settings
 from invoicegate.store.database import create_engine, is_sqlite
 from invoicegate.store.migrate import upgrade
+from invoicegate.store.pooled import PooledTransactor
+from invoicegate.store.postgres import AsyncPooledTransactor
 from invoicegate.store.secrets import SecretBox
-from invoicegate.store.unit_of_work import (
-    AsyncPooledTransactor,
-    PooledTransactor,
-    SqlUnitOfWork,
-    open_transactor,
-)
+from invoicegate.store.transactors import open_transactor
+from invoicegate.store.unit_of_work import SqlUnitOfWork
 from tests.integration.conftest import World
 
 pytestmark = pytest.mark.anyio

@@ -12,8 +12,9 @@ from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, 
 from invoicegate.services.invoices import Actor
 from invoicegate.services.webhooks import EndpointChanges
 from invoicegate.store.database import create_engine
+from invoicegate.store.postgres import AsyncPooledTransactor
+from invoicegate.store.sqlite_writer import GroupCommitTransactor
 from invoicegate.store.tables import callback_jobs, credentials
-from invoicegate.store.unit_of_work import AsyncPooledTransactor, GroupCommitTransactor
 from tests.integration.conftest import CALLBACK_URL, World, terms
 
 pytestmark = pytest.mark.anyio

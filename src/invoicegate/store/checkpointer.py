@@ -68,7 +68,7 @@ class Checkpointer:
         """On the writer's connection, outside a transaction, right before its BEGIN: when
         the WAL is due to be rewound, copy back what is left, so that this BEGIN writes the
         WAL from its start again. The writer answers the batch it has just committed first
-        (unit_of_work: no BEGIN on the COMMIT's trip then): only the next batch waits."""
+        (sqlite_writer: no BEGIN on the COMMIT's trip then): only the next batch waits."""
         if not self.rewind_due:
             return
         self.rewind_due = False

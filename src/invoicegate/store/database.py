@@ -104,7 +104,7 @@ def create_engine(
             connection.exec_driver_sql(begin)
             return
         driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
-        if not driver.in_transaction:  # else a lookup's own, begun on the driver (unit_of_work)
+        if not driver.in_transaction:  # else a lookup's own, begun on the driver (sqlite_writer)
             begin_read(driver, connection.dialect)
 
     return engine
@@ -117,7 +117,7 @@ def create_async_engine(
     on the event loop for at most `pool_timeout` seconds (then sqlalchemy.exc.TimeoutError).
 
     No ping on checkout: it was one more round trip per unit of work. A connection found
-    dead is replaced and the unit of work retried instead (unit_of_work.AsyncPooledTransactor).
+    dead is replaced and the unit of work retried instead (store/postgres.py).
 
     AUTOCOMMIT as far as SQLAlchemy's asyncpg adapter is concerned: the transactor sends
     BEGIN and COMMIT itself, on the driver (decision 0027), and the adapter must not start

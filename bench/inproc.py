@@ -170,10 +170,11 @@ async def measure(
 
 
 def switch(mode: str) -> None:
-    """A/B within one process: "starlette" sends every request through Starlette's stack."""
+    """A/B within one process: "starlette" sends every request through Starlette's stack
+    (code of 4412ae8 and before, which had a second pipeline; one pipeline has no switch)."""
     try:
-        from invoicegate import front
-    except ImportError:  # code from before the front: Starlette's stack only
+        from invoicegate import front  # type: ignore[attr-defined]
+    except ImportError:  # one pipeline, or code from before the front: nothing to switch
         return
     front_match = getattr(front, "_original_match", None) or getattr(front, "_match", None)
     if front_match is None:

@@ -34,7 +34,7 @@ LAYERS = [
     ("store (invoicegate/store)", r"invoicegate/store/"),
     ("domain + services", r"invoicegate/(domain|services)/"),
     ("dialect edge (invoicegate/dialects)", r"invoicegate/dialects/"),
-    ("our middleware (invoicegate/web.py)", r"invoicegate/web\.py"),
+    ("the HTTP edge (invoicegate/edge)", r"invoicegate/edge/"),
     ("event loop and the rest", r""),
 ]
 

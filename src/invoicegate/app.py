@@ -20,13 +20,13 @@ from invoicegate.dialects.native import routes as native
 from invoicegate.dialects.paylink import routes as paylink
 from invoicegate.dialects.paylink_v2 import routes as paylink_v2
 from invoicegate.dialects.winpay import routes as winpay
-from invoicegate.front import Service
+from invoicegate.edge.drain import DrainUnreadBody
+from invoicegate.edge.pipeline import RequestContext, Service
+from invoicegate.edge.requests import json_answer
 from invoicegate.services.idempotency import purge_forever
 from invoicegate.settings import Settings
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.transactors import StoreTransactor, open_transactor
-from invoicegate.unread_body import DrainUnreadBody
-from invoicegate.web import RequestContext, json_answer
 
 
 def create_app(

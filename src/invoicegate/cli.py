@@ -15,13 +15,13 @@ from invoicegate.callbacks import commands as callback_commands
 from invoicegate.composition import build_runtime
 from invoicegate.domain.errors import DomainError
 from invoicegate.domain.merchant import Credential
+from invoicegate.edge.urls import UrlRefused, checked_url
 from invoicegate.runtime import Runtime
 from invoicegate.services.merchants import CALLBACK_DIALECTS
 from invoicegate.settings import Settings, SettingsError
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.transactors import open_transactor
-from invoicegate.urls import UrlRefused, checked_url
 
 T = TypeVar("T")
 DEMO_MERCHANT = "Demo merchant"
@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _callback_url(value: str) -> str:
-    """The service's one URL rule (invoicegate.urls), as a command-line error."""
+    """The service's one URL rule (invoicegate.edge.urls), as a command-line error."""
     try:
         return checked_url(value)
     except UrlRefused as refused:
@@ -306,7 +306,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415 - only serving needs the server
 
     from invoicegate.app import create_app  # noqa: PLC0415
-    from invoicegate.serving import OneWriteHttpToolsProtocol  # noqa: PLC0415
+    from invoicegate.edge.serving import OneWriteHttpToolsProtocol  # noqa: PLC0415
 
     upgrade(settings.database_url)
     if args.demo:
@@ -320,7 +320,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         port=args.port,
         loop="uvloop",
         http=OneWriteHttpToolsProtocol,  # uvicorn's httptools, one write per answer (0031)
-        access_log=False,  # the app logs each request with its id (web.py, front.py)
+        access_log=False,  # the app logs each request with its id (edge/pipeline.py)
         log_config=None,
         lifespan="on",
         proxy_headers=False,  # no proxy is assumed; trusting X-Forwarded-* would be wrong

@@ -14,7 +14,8 @@ import orjson
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaMode, models_json_schema
 
-from invoicegate.dispatch import BadInput, ErrorTable, Problem, Render
+from invoicegate.edge.dispatch import ErrorTable, Render
+from invoicegate.edge.errors import BadInput, Problem
 
 JSON = "application/json"
 

@@ -9,8 +9,9 @@ from invoicegate.dialects.native import problems as native
 from invoicegate.dialects.paylink import errors as paylink
 from invoicegate.dialects.paylink_v2 import errors as paylink_v2
 from invoicegate.dialects.winpay import errors as winpay
-from invoicegate.dispatch import EdgeError, ErrorTable
 from invoicegate.domain.errors import AmountMismatch, DomainError, InvalidInput, StaleVersion
+from invoicegate.edge.dispatch import ErrorTable
+from invoicegate.edge.errors import EdgeError
 from tests.dialects.conftest import Tenant
 
 TABLES = {"winpay": winpay.TABLE, "paylink": paylink.TABLE, "paylink_v2": paylink_v2.TABLE}

@@ -13,8 +13,9 @@ from starlette.testclient import TestClient
 
 from invoicegate import logs
 from invoicegate.app import create_app
-from invoicegate.dispatch import HTTP_METHODS, DispatchedRoute
-from invoicegate.front import Service, _match
+from invoicegate.edge.dispatch import HTTP_METHODS, DispatchedRoute
+from invoicegate.edge.pipeline import Service
+from invoicegate.edge.routing import match as _match
 from invoicegate.settings import Settings
 
 PATHS = [

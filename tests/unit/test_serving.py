@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from invoicegate.serving import OneWritePerTurn
+from invoicegate.edge.serving import OneWritePerTurn
 
 pytestmark = pytest.mark.anyio
 

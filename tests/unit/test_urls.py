@@ -3,7 +3,7 @@
 import pytest
 from pydantic import AnyHttpUrl, TypeAdapter, ValidationError
 
-from invoicegate.urls import BIDI_CONTROLS, UrlRefused, checked_url
+from invoicegate.edge.urls import BIDI_CONTROLS, UrlRefused, checked_url
 
 CASES = [
     "https://your-invoice-url.com",

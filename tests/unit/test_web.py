@@ -6,7 +6,8 @@ import orjson
 import pytest
 from starlette.responses import Response
 
-from invoicegate.web import duration_ms, json_answer
+from invoicegate.edge.pipeline import duration_ms
+from invoicegate.edge.requests import json_answer
 
 
 @pytest.mark.parametrize("status", [200, 201, 204, 304, 400, 401, 404, 409, 413, 500, 503])

@@ -35,10 +35,11 @@ from invoicegate.domain.errors import (
 )
 from invoicegate.domain.invoice import InvoiceStatus
 from invoicegate.domain.money import Currency
+from invoicegate.edge.errors import BodyTooLarge
+from invoicegate.edge.requests import read_body
 from invoicegate.runtime import Runtime
 from invoicegate.services.ids import SLUG_LENGTH
 from invoicegate.services.ports import StoreUnavailable
-from invoicegate.web import BodyTooLarge, read_body
 
 log = logging.getLogger("invoicegate.checkout")
 

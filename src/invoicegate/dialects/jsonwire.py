@@ -16,12 +16,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, Validati
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
 
-from invoicegate.dispatch import BadInput as BadInput  # re-exported for the JSON dialects
-from invoicegate.dispatch import Problem
 from invoicegate.domain.invoice import MAX_QUANTITY, ItemSpec
 from invoicegate.domain.money import Currency, MoneyError, format_major, parse_minor_units
-from invoicegate.urls import UrlRefused, checked_url
-from invoicegate.web import loads_exact, read_body
+from invoicegate.edge.errors import BadInput as BadInput  # re-exported for the JSON dialects
+from invoicegate.edge.errors import Problem
+from invoicegate.edge.requests import loads_exact, read_body
+from invoicegate.edge.urls import UrlRefused, checked_url
 
 NOT_STORABLE = "must not contain NUL or unpaired surrogates"
 
@@ -134,7 +134,7 @@ def currency_code(value: str) -> str:
 
 
 def http_url(value: str) -> str:
-    """The service's one URL rule (invoicegate.urls), as a field error."""
+    """The service's one URL rule (invoicegate.edge.urls), as a field error."""
     try:
         return checked_url(value)
     except UrlRefused as refused:

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from invoicegate.dialects.jsonwire import validate_exact
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.schemas import UpdateInvoiceBody, plain_update
-from invoicegate.dispatch import BadInput
+from invoicegate.edge.errors import BadInput
 from tests.dialects.paylink.conftest import seed_update_body
 from tests.dialects.plain_bodies import disputed_json, edited, json_values, put
 

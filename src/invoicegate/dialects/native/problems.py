@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 from starlette.responses import Response
 
-from invoicegate.dispatch import BadInput
 from invoicegate.domain.changes import escape
 from invoicegate.domain.errors import (
     AmountMismatch,
@@ -36,6 +35,7 @@ from invoicegate.domain.errors import (
     TooManyWebhookEndpoints,
     WebhookEndpointNotFound,
 )
+from invoicegate.edge.errors import BadInput
 from invoicegate.services.ports import StoreUnavailable
 
 log = logging.getLogger("invoicegate.native")

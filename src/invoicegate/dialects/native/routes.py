@@ -37,15 +37,15 @@ from invoicegate.dialects.native.schemas import (
     RevisionList,
 )
 from invoicegate.dialects.native.wire import json_answer, parse_body, parse_query
-from invoicegate.dispatch import BodyTooLarge
 from invoicegate.domain.errors import StaleVersion
 from invoicegate.domain.invoice import Invoice, InvoiceStatus
+from invoicegate.edge.errors import BodyTooLarge
+from invoicegate.edge.requests import read_body
 from invoicegate.runtime import Runtime
 from invoicegate.services.idempotency import Claim
 from invoicegate.services.invoices import Actor, check_version
 from invoicegate.services.merchants import API_KEY_PREFIX, NATIVE, digest_matches, hash_secret
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceFilter, PagePosition
-from invoicegate.web import read_body
 
 DIALECT = NATIVE
 log = logging.getLogger("invoicegate.native")

@@ -5,11 +5,12 @@ from typing import Any
 
 from starlette.responses import Response
 
-from invoicegate import dispatch as edge
-from invoicegate.dispatch import ErrorAnswer, ErrorTable, Problem
 from invoicegate.domain import errors as core
+from invoicegate.edge import errors as edge
+from invoicegate.edge.dispatch import ErrorAnswer, ErrorTable
+from invoicegate.edge.errors import Problem
+from invoicegate.edge.requests import json_answer
 from invoicegate.services.ports import StoreUnavailable
-from invoicegate.web import json_answer
 
 INVALID = ErrorAnswer(400, "", "Invalid request data")  # the seed's one documented message
 

@@ -19,15 +19,15 @@ from invoicegate.dialects.jsonwire import (
 from invoicegate.dialects.paylink import translate
 from invoicegate.dialects.paylink.errors import TABLE, render
 from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, UpdateInvoiceBody, plain_update
-from invoicegate.dispatch import BadInput, Dispatcher, Operation, Problem, Unauthorized
 from invoicegate.domain.errors import DomainError, InvoiceNotFound, MerchantNotFound
 from invoicegate.domain.invoice import InvoiceStatus
+from invoicegate.edge.dispatch import Dispatcher, Operation
+from invoicegate.edge.errors import BadInput, Problem, Unauthorized
+from invoicegate.edge.requests import header, json_answer, read_body
 from invoicegate.runtime import Runtime
-from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
 from invoicegate.services.merchants import PAYLINK, digest_matches, hash_secret
 from invoicegate.services.ports import MAX_PAGE_SIZE, InvoiceQuery
-from invoicegate.web import json_answer, read_body
 
 DIALECT = PAYLINK
 DEFAULT_PAGE_SIZE = 20

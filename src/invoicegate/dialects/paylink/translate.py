@@ -7,7 +7,6 @@ from typing import Any
 
 from invoicegate.dialects.jsonwire import priced_items, wire_amount
 from invoicegate.dialects.paylink.schemas import CreateInvoiceBody, ItemIn, UpdateInvoiceBody
-from invoicegate.dispatch import BadInput, Problem
 from invoicegate.domain.invoice import (
     Customer,
     Invoice,
@@ -16,6 +15,7 @@ from invoicegate.domain.invoice import (
     ItemSpec,
 )
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
+from invoicegate.edge.errors import BadInput, Problem
 
 
 def update_changes(body: UpdateInvoiceBody) -> InvoiceChanges:

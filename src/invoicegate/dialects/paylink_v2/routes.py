@@ -13,12 +13,13 @@ from invoicegate.dialects.paylink_v2 import translate
 from invoicegate.dialects.paylink_v2.errors import TABLE, render
 from invoicegate.dialects.paylink_v2.schemas import AddInvoiceBody, AuthBody, CancelInvoiceBody
 from invoicegate.dialects.paylink_v2.token import TokenSigner
-from invoicegate.dispatch import BadInput, Dispatcher, Operation, Unauthorized
 from invoicegate.domain.errors import InvoiceNotFound
+from invoicegate.edge.dispatch import Dispatcher, Operation
+from invoicegate.edge.errors import BadInput, Unauthorized
+from invoicegate.edge.requests import json_answer
 from invoicegate.runtime import Runtime
 from invoicegate.services.invoices import Actor
 from invoicegate.services.merchants import PAYLINK_V2, secret_matches
-from invoicegate.web import json_answer
 
 DIALECT = PAYLINK_V2
 

@@ -5,9 +5,9 @@ from typing import Any
 
 from invoicegate.dialects.jsonwire import priced_items, wire_amount
 from invoicegate.dialects.paylink_v2.schemas import AddInvoiceBody
-from invoicegate.dispatch import BadInput, Problem
 from invoicegate.domain.invoice import Customer, Invoice, InvoiceStatus, InvoiceTerms
 from invoicegate.domain.money import Currency
+from invoicegate.edge.errors import BadInput, Problem
 
 DEFAULT_CURRENCY = "SAR"
 MINIMUM_AMOUNT = {"SAR": Decimal("5.00")}  # §3: Paylink refuses less than 5.00 SAR

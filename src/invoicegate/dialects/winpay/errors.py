@@ -10,12 +10,13 @@ from typing import Any
 
 from starlette.responses import Response
 
-from invoicegate import dispatch as edge
 from invoicegate.dialects.winpay.translate import jakarta_iso
-from invoicegate.dispatch import ErrorAnswer, ErrorTable, Problem, Render
 from invoicegate.domain import errors as core
+from invoicegate.edge import errors as edge
+from invoicegate.edge.dispatch import ErrorAnswer, ErrorTable, Render
+from invoicegate.edge.errors import Problem
+from invoicegate.edge.requests import json_answer
 from invoicegate.services.ports import Clock, StoreUnavailable
-from invoicegate.web import json_answer
 
 INVALID = ErrorAnswer(400, "4000301", "Invalid Parameters")
 NOT_FOUND = ErrorAnswer(404, "4040300", "Invoice not found")

@@ -20,12 +20,12 @@ from invoicegate.dialects.winpay.schemas import (
     plain_update,
 )
 from invoicegate.dialects.winpay.signature import sign, verify
-from invoicegate.dispatch import BadInput, Dispatcher, Operation, Unauthorized
 from invoicegate.domain.errors import InvoiceNotFound
+from invoicegate.edge.dispatch import Dispatcher, Operation
+from invoicegate.edge.errors import BadInput, Unauthorized
+from invoicegate.edge.requests import header, read_body
 from invoicegate.runtime import Runtime
-from invoicegate.scope import header
 from invoicegate.services.invoices import Actor
-from invoicegate.web import read_body
 
 DIALECT = "winpay"
 CURRENCIES = frozenset({RUPIAH.code})  # Winpay speaks rupiah only (DIALECTS.md §1)

@@ -15,7 +15,7 @@ from pydantic_core import PydanticCustomError
 from invoicegate.dialects.jsonwire import is_text, plain_items, plain_object, plain_text, text
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
-from invoicegate.urls import UrlRefused, checked_url
+from invoicegate.edge.urls import UrlRefused, checked_url
 
 RUPIAH = Currency.of("IDR")
 MAX_INTERVAL_MINUTES = 366 * 24 * 60
@@ -40,7 +40,7 @@ def _email(value: str | None) -> str:
 
 
 def _back_url(value: str) -> str:
-    """One of the two back commands, or a URL by the service's one rule (invoicegate.urls)."""
+    """One of the two back commands, or a URL by the service's one rule (invoicegate.edge.urls)."""
     if value in BACK_COMMANDS:
         return value
     try:

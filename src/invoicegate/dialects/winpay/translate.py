@@ -13,7 +13,6 @@ from invoicegate.dialects.winpay.schemas import (
     InvoiceIn,
     UpdateInvoiceBody,
 )
-from invoicegate.dispatch import Problem
 from invoicegate.domain.invoice import (
     Customer,
     Invoice,
@@ -22,6 +21,7 @@ from invoicegate.domain.invoice import (
     InvoiceTerms,
     ItemSpec,
 )
+from invoicegate.edge.errors import Problem
 
 _JAKARTA_OFFSET = timedelta(hours=7)
 _ZERO, _ONE_SECOND = timedelta(0), timedelta(seconds=1)

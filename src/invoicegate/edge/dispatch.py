@@ -21,10 +21,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from invoicegate.domain.errors import InvalidInput
-from invoicegate.scope import header
+from invoicegate.edge.errors import BodyTooLarge, EdgeError, MethodNotAllowed, Problem
+from invoicegate.edge.requests import header
 from invoicegate.services.ports import StoreUnavailable
 
-Problem = tuple[str, str]  # (wire field path, reason)
 Handler = Callable[[Request], Awaitable[Response]]
 
 log = logging.getLogger("invoicegate.dispatch")
@@ -37,48 +37,9 @@ RETRY_AFTER_SECONDS = "1"
 HTTP_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
 
-class EdgeError(Exception):
-    """A refusal at the HTTP edge, before (or instead of) any use case.
-
-    `problems` details it field by field, `headers` go on the answer (e.g. `Allow`).
-    """
-
-    problems: Sequence[Problem] = ()
-    headers: Mapping[str, str] = {}
-
-
-class Unauthorized(EdgeError):
-    """Missing, wrong or expired credentials; the answer never says which."""
-
-
-class BadInput(EdgeError):
-    """Wire input that breaks a rule, with one (field path, reason) pair per problem."""
-
-    def __init__(self, problems: Sequence[Problem]) -> None:
-        self.problems = list(problems)
-        super().__init__(self.problems)
-
-
-class BodyTooLarge(EdgeError):
-    """A request body over the configured limit, declared or counted while reading."""
-
-    def __init__(self, limit: int) -> None:
-        self.limit = limit
-        self.problems = [("body", f"must be at most {limit} bytes")]
-        super().__init__(limit)
-
-
-class MethodNotAllowed(EdgeError):
-    """A known path called with a method it does not serve."""
-
-    def __init__(self, allowed: Sequence[str]) -> None:
-        self.headers = {"Allow": ", ".join(allowed)}
-        super().__init__(allowed)
-
-
 class DispatchedRoute(Route):
     """A route whose endpoint is a dispatcher's: it answers every error itself, so the
-    service's front may call it without Starlette's router and middleware (front.py)."""
+    service's front may call it without Starlette's router and middleware (pipeline.py)."""
 
 
 @dataclass(frozen=True, slots=True)

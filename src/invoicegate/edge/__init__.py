@@ -1,0 +1,1 @@
+"""The HTTP edge: the request pipeline, routing, error tables, request helpers, serving."""

@@ -3,14 +3,13 @@
 import itertools
 import json
 from collections.abc import Callable
-from dataclasses import FrozenInstanceError, fields, replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from invoicegate.domain import invoice as invoice_module
 from invoicegate.domain.errors import (
     InvalidInput,
     InvoiceAlreadyPaid,
@@ -19,7 +18,6 @@ from invoicegate.domain.errors import (
 )
 from invoicegate.domain.events import InvoiceUpdated
 from invoicegate.domain.invoice import (
-    _SNAPSHOT_KEYS,
     CHANGEABLE_FIELDS,
     CLEARABLE_FIELDS,
     MAX_ITEMS,
@@ -532,24 +530,3 @@ def test_an_update_is_what_the_plain_definition_makes(changes: InvoiceChanges, s
     revision = Revision.of("updated", invoice, updated, actor="a", dialect="d", at=now)
     assert revision.changed == sorted(k for k in after if before[k] != after[k])
     assert (revision.before, revision.after) == (before, after)
-
-
-def test_the_snapshot_keys_are_listed_sorted_for_changed() -> None:
-    """A key added to the snapshot must be added to the list `changed` is read from."""
-    assert tuple(sorted(make_invoice().snapshot())) == _SNAPSHOT_KEYS
-
-
-def test_an_update_names_every_field_of_the_invoice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """`updated` builds the next version from all its fields by name: a field added to the
-    invoice must be named there too, or an update would reset it to its default."""
-    seen: list[set[str]] = []
-    make = invoice_module.make_invoice
-
-    def recording(**values: object) -> Invoice:
-        seen.append(set(values))
-        return make(**values)  # type: ignore[arg-type]
-
-    monkeypatch.setattr(invoice_module, "make_invoice", recording)
-    make_invoice().updated(InvoiceChanges(), T0, id_source())
-    every = {f.name for f in fields(Invoice)}
-    assert seen == [every - {"events"}, every]

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, fields
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from operator import attrgetter
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints
 
 from invoicegate.domain import events as happened  # its names meet errors' (InvoiceExpired)
 from invoicegate.domain.errors import (
@@ -131,11 +131,9 @@ class InvoiceChanges:
         return frozenset(named) | self.cleared
 
 
-# Every field an update may name, and the ones that may be unset (the rest always hold a value).
-EDITABLE_FIELDS = (
-    "reference", "customer", "items", "currency", "back_url", "expires_at", "due_date",
-)  # fmt: skip
-CLEARABLE_FIELDS = frozenset({"back_url", "expires_at", "due_date"})
+# Every field an update may name: InvoiceChanges' own fields, each the invoice's field of that
+# name (checked below Invoice). A field added to InvoiceChanges is editable everywhere at once.
+EDITABLE_FIELDS = tuple(f.name for f in fields(InvoiceChanges) if f.name != "cleared")
 _editable_values = attrgetter(*EDITABLE_FIELDS)
 
 # What may change in which status: the one table every dialect's update goes through (the
@@ -217,31 +215,24 @@ class Invoice:
             customer = self.customer
         elif isinstance(customer, CustomerChanges):
             customer = customer.applied_to(self.customer)
-        # The next version is built once from its values; the copy that carries its event
-        # is built from the same values (not `evolved` twice: each reads every field anew).
-        values: dict[str, Any] = {
-            "id": self.id,
-            "merchant_id": self.merchant_id,
-            "credential_id": self.credential_id,
-            "checkout_slug": self.checkout_slug,
-            "reference": _pick(changes.reference, self.reference),
-            "customer": customer,
-            "items": items,
-            "currency": currency,
-            "back_url": None if "back_url" in cleared else _pick(changes.back_url, self.back_url),
-            "expires_at": (
-                None if "expires_at" in cleared else _pick(changes.expires_at, self.expires_at)
-            ),
-            "due_date": None if "due_date" in cleared else _pick(changes.due_date, self.due_date),
-            "callback_url": self.callback_url,
-            "status": self.status,
-            "version": self.version + 1,
-            "created_at": self.created_at,
-            "updated_at": now,
-            "payment": self.payment,
-        }
-        next_invoice = make_invoice(**values)
-        return make_invoice(**values, events=(_updated_event(next_invoice, now),))
+        # Every field as it is, then the changes over it: a field the update does not name
+        # (one added to the invoice included) is kept, never reset to its default. The copy
+        # that carries the event is built from the same values.
+        values = list(_INVOICE.values(self))  # by position, in the fields' order
+        for index, value in zip(_EDITABLE_POSITIONS, _editable_values(changes), strict=True):
+            if value is not None:
+                values[index] = value
+        for name in cleared:  # only clearable ones: the others were refused above
+            values[_POSITION[name]] = None
+        values[_CUSTOMER] = customer
+        values[_ITEMS] = items
+        values[_CURRENCY] = currency
+        values[_VERSION] = self.version + 1
+        values[_UPDATED_AT] = now
+        values[_EVENTS] = ()
+        next_invoice = make_invoice(*values)
+        values[_EVENTS] = (_updated_event(next_invoice, now),)
+        return make_invoice(*values)
 
     def cancelled(self, now: datetime) -> Invoice:
         self.ensure_changeable()
@@ -307,11 +298,22 @@ class Invoice:
         }
 
 
-# The keys of a snapshot, sorted: what a revision's `changed` lists them in.
-_SNAPSHOT_KEYS = (
-    "back_url", "currency", "customer", "due_date", "expires_at", "items", "payment_id",
-    "reference", "status", "total",
-)  # fmt: skip
+_INVOICE_FIELDS = tuple(f.name for f in fields(Invoice))
+assert set(EDITABLE_FIELDS) <= set(_INVOICE_FIELDS), "an InvoiceChanges field the invoice lacks"
+_POSITION = {name: index for index, name in enumerate(_INVOICE_FIELDS)}
+_EDITABLE_POSITIONS = [_POSITION[name] for name in EDITABLE_FIELDS]
+_CUSTOMER, _ITEMS, _CURRENCY, _VERSION, _UPDATED_AT, _EVENTS = (
+    _POSITION[name] for name in ("customer", "items", "currency", "version", "updated_at", "events")
+)
+_HINTS = get_type_hints(Invoice)
+# The editable fields an update may unset: those the invoice may be without (typed `| None`).
+CLEARABLE_FIELDS = frozenset(
+    name for name in EDITABLE_FIELDS if type(None) in get_args(_HINTS[name])
+)
+# What a merchant states on create is the invoice's field of the same name (items aside).
+_TERMS_FIELDS = tuple(f.name for f in fields(InvoiceTerms) if f.name != "items")
+assert set(_TERMS_FIELDS) <= set(_INVOICE_FIELDS), "an InvoiceTerms field the invoice lacks"
+_terms_values = attrgetter(*_TERMS_FIELDS)
 
 
 def new_invoice(
@@ -327,18 +329,12 @@ def new_invoice(
     items = _line_items(terms.items, new_id)
     check_total(items)
     invoice = Invoice(
+        **dict(zip(_TERMS_FIELDS, _terms_values(terms), strict=True)),
         id=invoice_id,
         merchant_id=merchant_id,
         credential_id=credential_id,
         checkout_slug=checkout_slug,
-        reference=terms.reference,
-        customer=terms.customer,
         items=items,
-        currency=terms.currency,
-        back_url=terms.back_url,
-        expires_at=terms.expires_at,
-        due_date=terms.due_date,
-        callback_url=terms.callback_url,
         status=InvoiceStatus.UNPAID,
         version=1,
         created_at=now,
@@ -406,8 +402,9 @@ class Revision:
         after_snap = after.snapshot()
         if not before_snap:
             changed = sorted(after_snap)
-        else:  # the snapshot's keys, already in sorted order
-            changed = [k for k in _SNAPSHOT_KEYS if before_snap[k] != after_snap[k]]
+        else:  # the snapshot's own keys: one added to it is compared with the rest
+            changed = [k for k in after_snap if before_snap[k] != after_snap[k]]
+            changed.sort()
         return _REVISION.new(
             after.id, after.version, action, actor, dialect, at, before_snap, after_snap, changed
         )
@@ -421,3 +418,23 @@ make_invoice = _INVOICE.new
 make_customer = Quick(Customer).new
 make_line_item = Quick(LineItem).new
 _updated_event = Quick(happened.InvoiceUpdated).new
+
+
+def _snapshot_keys() -> frozenset[str]:
+    """The keys of a snapshot; every editable field must be one, or its change would not be
+    recorded in the revision (checked when the module loads)."""
+    terms = InvoiceTerms("r", Customer("n", "p"), [ItemSpec("i", 1, 1)], Currency.of("IDR"))
+    sample = new_invoice(
+        terms,
+        invoice_id="i",
+        merchant_id="m",
+        credential_id=None,
+        checkout_slug="s",
+        now=datetime(2000, 1, 1, tzinfo=UTC),
+        new_id=lambda: "li",
+    )
+    return frozenset(sample.snapshot())
+
+
+_missing = set(EDITABLE_FIELDS) - _snapshot_keys()
+assert not _missing, f"Invoice.snapshot() must record the editable fields {sorted(_missing)}"

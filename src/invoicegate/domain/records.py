@@ -41,11 +41,12 @@ class Quick(Generic[P, T]):
         namespace["__post_init__"] = __post_init__
         twin = type(f"_{kind.__name__}Fields", (), namespace)
         self.new: Callable[P, T] = dataclasses.dataclass(slots=True, repr=False, eq=False)(twin)
-        self._values = attrgetter(*(f.name for f in fields))  # every field at once, in C
+        # Every field's value at once, in the fields' order (read in C).
+        self.values: Callable[[T], tuple[Any, ...]] = attrgetter(*(f.name for f in fields))
         self._index = {f.name: index for index, f in enumerate(fields)}
 
     def evolved(self, record: T, **changes: Any) -> T:
-        values = list(self._values(record))
+        values = list(self.values(record))
         for name, value in changes.items():
             values[self._index[name]] = value
         return self.new(*values)  # type: ignore[call-arg]

@@ -1,6 +1,7 @@
 """Every query the service runs, mapping rows to domain objects and back explicitly."""
 
-from collections.abc import Sequence
+import dataclasses
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from operator import attrgetter
 from typing import Any
@@ -90,10 +91,12 @@ _REVISIONS = (
     .where(invoice_revisions.c.invoice_id == sa.bindparam("p_id"))
     .order_by(invoice_revisions.c.version)
 )
-_SAVED_COLUMNS = (
-    "reference customer_name customer_email customer_phone items currency total back_url "
-    "expires_at due_date status version payment updated_at"
-).split()
+# The one list of the invoice's columns, the table's (`Table.c`): those set on create only
+# and the expiry mark (announce_expiry's) aside, every column is saved by each update.
+_FIXED_COLUMNS = frozenset(
+    "id merchant_id credential_id checkout_slug callback_url created_at".split()
+) | {"expiry_announced_for"}
+_SAVED_COLUMNS = [c.name for c in invoices.c if c.name not in _FIXED_COLUMNS]
 _UNINDEXED_COLUMNS = [c for c in _SAVED_COLUMNS if c not in _INDEXED_COLUMNS]
 _UNINDEXED_POSITIONS = [_SAVED_COLUMNS.index(c) for c in _UNINDEXED_COLUMNS]
 _REVISION_COLUMNS = "invoice_id version action actor dialect at after changed".split()
@@ -522,68 +525,12 @@ def _invoice_to_row(invoice: Invoice) -> dict[str, Any]:
     return dict(zip(_SAVED_COLUMNS, _saved_values(invoice), strict=True))
 
 
-def _saved_values(invoice: Invoice) -> list[Any]:
-    """The columns an update may change, in `_SAVED_COLUMNS`' order: SQLite's UPDATE binds
-    them by position, without a dict of them built and read back."""
-    customer, payment = invoice.customer, invoice.payment
-    return [
-        invoice.reference,
-        customer.name,
-        customer.email,
-        customer.phone,
-        [[i.id, i.name, i.quantity, i.unit_price] for i in invoice.items],
-        invoice.currency.code,
-        invoice.total,
-        invoice.back_url,
-        invoice.expires_at,
-        invoice.due_date,
-        invoice.status._value_,
-        invoice.version,
-        _payment_to_json(payment) if payment else None,
-        invoice.updated_at,
-    ]
-
-
 _STATUSES = {status.value: status for status in InvoiceStatus}
 
 
 def _revision_to_row(revision: Revision) -> dict[str, Any]:
     """The stored columns (the state before is the previous revision's: not stored)."""
     return dict(zip(_REVISION_COLUMNS, _revision_values(revision), strict=True))
-
-
-def _invoice_from_row(row: Sequence[Any]) -> Invoice:
-    """An invoice from a row of `select(invoices)`, by position: the table's column order.
-
-    Unpacked at once rather than read by name: the find and every update map a row, and
-    a mapping's lookups per column cost more than the rest of the mapping. A column added to
-    the table fails here loudly (too many values to unpack) until it is placed below.
-    """
-    (
-        invoice_id, merchant_id, credential_id, checkout_slug, reference,
-        customer_name, customer_email, customer_phone, items, currency, _total, back_url,
-        expires_at, due_date, callback_url, status, version, payment, created_at, updated_at,
-        _expiry_announced_for,
-    ) = row  # fmt: skip
-    return make_invoice(
-        id=invoice_id,
-        merchant_id=merchant_id,
-        credential_id=credential_id,
-        checkout_slug=checkout_slug,
-        reference=reference,
-        customer=make_customer(name=customer_name, phone=customer_phone, email=customer_email),
-        items=tuple([make_line_item(*item) for item in items]),
-        currency=Currency.of(currency),
-        back_url=back_url,
-        expires_at=expires_at,
-        due_date=due_date,
-        callback_url=callback_url,
-        status=_STATUSES[status],
-        version=version,
-        created_at=created_at,
-        updated_at=updated_at,
-        payment=_payment_from_json(payment) if payment else None,
-    )
 
 
 def _utc_midnight(day: date) -> datetime:
@@ -612,3 +559,69 @@ def _payment_from_json(data: dict[str, Any]) -> Payment:
         fee=data["fee"],
         paid_at=datetime.fromisoformat(data["paid_at"]),
     )
+
+
+# How the invoice's fields and its columns meet, from the dataclass and the table: a column
+# named as a field holds its value as it is, so a field added to both under one name is
+# stored and read with no edit here. The others are written (`_TO_COLUMN`) and read
+# (`_TO_FIELD`) by these expressions; a column or field neither covers fails the import.
+_TO_COLUMN = {  # column: its value, from `invoice` (and its `customer` and `payment`)
+    "customer_name": "customer.name",
+    "customer_email": "customer.email",
+    "customer_phone": "customer.phone",
+    "items": "[[i.id, i.name, i.quantity, i.unit_price] for i in invoice.items]",
+    "currency": "invoice.currency.code",
+    "total": "invoice.total",  # kept for listing and filters; never read back
+    "status": "invoice.status._value_",
+    "payment": "_payment_to_json(payment) if payment else None",
+}
+_TO_FIELD = {  # field: its value, from the row's columns (each a local of its name)
+    "customer": "make_customer(customer_name, customer_phone, customer_email)",
+    "items": "tuple([make_line_item(*item) for item in items])",
+    "currency": "Currency.of(currency)",
+    "status": "_STATUSES[status]",
+    "payment": "_payment_from_json(payment) if payment else None",
+    "events": "()",  # what a change recorded: never stored
+}
+_NOT_READ = frozenset({"total", "expiry_announced_for"})  # the items' sum; announce_expiry's
+
+
+def _mappers() -> str:
+    """The source of `_saved_values` and `_invoice_from_row`, written out once from the
+    table and the dataclass (as `dataclasses` writes `__init__`): the hot paths then run
+    one plain function each, at the cost of the hand-written ones they replace."""
+    fields = [f.name for f in dataclasses.fields(Invoice)]
+    columns = [c.name for c in invoices.c]
+    unmapped = set(columns) - set(fields) - _TO_COLUMN.keys() - _NOT_READ
+    unmapped |= {c for c in _SAVED_COLUMNS if c not in fields and c not in _TO_COLUMN}
+    unstored = set(fields) - set(columns) - _TO_FIELD.keys()
+    if unmapped or unstored:
+        raise AssertionError(
+            f"invoices columns no invoice field maps to: {sorted(unmapped)};"
+            f" invoice fields no column stores: {sorted(unstored)}"
+        )
+    saved = [_TO_COLUMN.get(c, f"invoice.{c}") for c in _SAVED_COLUMNS]
+    read = [_TO_FIELD.get(f, f) for f in fields]
+    return (
+        "def _saved_values(invoice):\n"
+        "    customer, payment = invoice.customer, invoice.payment\n"
+        f"    return [{', '.join(saved)}]\n"
+        "def _invoice_from_row(row):\n"
+        f"    ({', '.join(columns)},) = row\n"
+        f"    return make_invoice({', '.join(read)})\n"
+    )
+
+
+_made: dict[str, Any] = {}
+_USED = {  # what the expressions above call
+    "make_invoice": make_invoice,
+    "make_customer": make_customer,
+    "make_line_item": make_line_item,
+    "Currency": Currency,
+    "_STATUSES": _STATUSES,
+    "_payment_to_json": _payment_to_json,
+    "_payment_from_json": _payment_from_json,
+}
+exec(_mappers(), _USED, _made)  # noqa: S102 - written above from the two lists of names
+_saved_values: Callable[[Invoice], list[Any]] = _made["_saved_values"]  # `_SAVED_COLUMNS`' order
+_invoice_from_row: Callable[[Sequence[Any]], Invoice] = _made["_invoice_from_row"]

@@ -1,5 +1,5 @@
-"""What the dialects' plain-path tests share (test_plain_update.py of Winpay and Paylink):
-the seed's body edited at a path, and the edits Hypothesis draws."""
+"""What the plain-path tests share (Paylink's test_plain_update.py): the seed's body edited
+at a path, and the edits Hypothesis draws."""
 
 import json
 from typing import Any

@@ -17,7 +17,6 @@ from invoicegate.dialects.winpay.schemas import (
     RUPIAH,
     CreateInvoiceBody,
     UpdateInvoiceBody,
-    plain_update,
 )
 from invoicegate.dialects.winpay.signature import sign, verify
 from invoicegate.domain.errors import InvoiceNotFound
@@ -86,11 +85,7 @@ class WinpayApi:
     async def update_invoice(self, request: Request, actor: Actor) -> Response:
         invoice_id = _invoice_id(request)
         raw = await read_body(request, self.rt.settings.max_body_bytes)
-        plain = plain_update(raw)  # a plainly valid body without the models (schemas.py)
-        if plain is not None:
-            changes = translate.plain_update_changes(plain, self.rt.now())
-        else:
-            changes = translate.update_changes(_validate(raw, UpdateInvoiceBody), self.rt.now())
+        changes = translate.update_changes(_validate(raw, UpdateInvoiceBody), self.rt.now())
         invoice = await self.rt.invoices.update_invoice(actor, invoice_id, changes)
         data = translate.invoice_data(invoice, self.rt.settings.public_url, with_status=True)
         return self._answer(200, "2000300", "Invoice Updated", data)

@@ -12,7 +12,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from invoicegate.dialects.jsonwire import is_text, plain_items, plain_object, plain_text, text
+from invoicegate.dialects.jsonwire import plain_text, text
 from invoicegate.domain.invoice import MAX_ITEMS, MAX_QUANTITY
 from invoicegate.domain.money import Currency, MoneyError, parse_minor_units
 from invoicegate.edge.urls import UrlRefused, checked_url
@@ -96,66 +96,3 @@ class UpdateInvoiceBody(WireModel):
     invoice: InvoiceIn
     back_url: BackUrl
     interval: Interval | None = None  # optional on update: keeps the validity when absent
-
-
-# --- the update body, when it is plainly valid ------------------------------------------
-
-_BODY_KEYS = frozenset(UpdateInvoiceBody.model_fields)
-_CUSTOMER_KEYS = frozenset(CustomerIn.model_fields)
-_INVOICE_KEYS = frozenset(InvoiceIn.model_fields)
-_PRODUCT_KEYS = frozenset(ProductIn.model_fields)
-
-
-def plain_update(raw: bytes) -> dict[str, Any] | None:
-    """The update body as parsed JSON if it is plainly valid, prices in minor units; else None.
-
-    `UpdateInvoiceBody.model_validate_json` builds five models only to be read once: with
-    the changes made from them, ~14-17 µs of a Winpay update in the service against ~11-12
-    this way (docs/decisions/0032-update-path-cpu.md). A body of exactly the models' keys,
-    every value of exactly its JSON type and inside every rule above, is what the models
-    accept, with the same values; for anything else (an unknown key, a float or string
-    price, a refusal, JSON orjson and Pydantic's parser might read differently) this
-    answers None and the models decide, with their own messages.
-    tests/dialects/winpay/test_plain_update.py holds the two equal.
-    """
-    body = plain_object(raw, _BODY_KEYS)  # only the models' keys, at every level
-    if body is None:
-        return None
-    customer = body.get("customer")
-    invoice = body.get("invoice")
-    if type(customer) is not dict or not customer.keys() <= _CUSTOMER_KEYS:
-        return None
-    if type(invoice) is not dict or not invoice.keys() <= _INVOICE_KEYS:
-        return None
-    email = customer.get("email")
-    if not (
-        is_text(customer.get("name"), 1, 255)
-        and is_text(customer.get("phone"), 1, 32)
-        and (email is None or is_text(email, 0, 254))
-        and is_text(invoice.get("ref"), 1, MAX_REFERENCE_LENGTH)
-    ):
-        return None
-    products = plain_items(
-        invoice.get("products"), _PRODUCT_KEYS, MAX_ITEMS, quantity="qty", name="name"
-    )
-    if products is None:
-        return None
-    for product in products:
-        try:
-            product["price"] = parse_minor_units(product["price"], RUPIAH)
-        except MoneyError:
-            return None
-    back_url = body.get("back_url")
-    if type(back_url) is not str:
-        return None
-    if back_url not in BACK_COMMANDS:
-        try:
-            checked_url(back_url)
-        except UrlRefused:
-            return None
-    interval = body.get("interval")
-    if interval is not None and (
-        type(interval) is not int or not 1 <= interval <= MAX_INTERVAL_MINUTES
-    ):
-        return None
-    return body

@@ -100,23 +100,6 @@ def update_changes(body: UpdateInvoiceBody, now: datetime) -> InvoiceChanges:
     )
 
 
-def plain_update_changes(body: dict[str, Any], now: datetime) -> InvoiceChanges:
-    """`update_changes` of a body `schemas.plain_update` took: the same changes."""
-    customer = body["customer"]
-    invoice = body["invoice"]
-    interval = body.get("interval")
-    return InvoiceChanges(
-        reference=invoice["ref"],
-        customer=Customer(
-            name=customer["name"], phone=customer["phone"], email=customer.get("email") or ""
-        ),
-        items=[ItemSpec(p["name"], p["qty"], p["price"]) for p in invoice["products"]],
-        currency=RUPIAH,
-        back_url=body["back_url"],
-        expires_at=now + timedelta(minutes=interval) if interval else None,
-    )
-
-
 def invoice_data(invoice: Invoice, public_url: str, *, with_status: bool) -> dict[str, Any]:
     """`responseData` for one invoice; amounts are whole rupiah integers."""
     data: dict[str, Any] = {

@@ -18,7 +18,7 @@ from invoicegate.settings import Settings
 from invoicegate.store.database import create_engine, is_sqlite
 from invoicegate.store.migrate import upgrade
 from invoicegate.store.pooled import PooledTransactor
-from invoicegate.store.postgres import AsyncPooledTransactor
+from invoicegate.store.postgres import PostgresTransactor
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.transactors import open_transactor
 from invoicegate.store.unit_of_work import SqlUnitOfWork
@@ -156,7 +156,7 @@ async def test_a_full_pool_fails_with_a_clear_error_while_the_loop_runs_on(
 
     # Something else holds the only connection (a unit of work run past the transactor's
     # turns, as a thread held it before).
-    assert isinstance(transactor, AsyncPooledTransactor)
+    assert isinstance(transactor, PostgresTransactor)
     holder = asyncio.create_task(greenlet_spawn(transactor.run, hold))
     ticker = asyncio.create_task(tick())
     try:

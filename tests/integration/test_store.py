@@ -12,7 +12,7 @@ from invoicegate.domain.invoice import Customer, InvoiceChanges, InvoiceStatus, 
 from invoicegate.services.invoices import Actor
 from invoicegate.services.webhooks import EndpointChanges
 from invoicegate.store.database import create_engine
-from invoicegate.store.postgres import AsyncPooledTransactor
+from invoicegate.store.postgres import PostgresTransactor
 from invoicegate.store.sqlite_writer import GroupCommitTransactor
 from invoicegate.store.tables import callback_jobs, credentials
 from tests.integration.conftest import CALLBACK_URL, World, terms
@@ -191,7 +191,7 @@ async def test_a_find_by_id_on_postgresql_is_its_select_alone_and_sees_the_last_
     trips fewer (decision 0029); an uncontended update is its read and its one conditional
     write, with no transaction around them either (decision 0035); other lookups keep it."""
     transactor = world.runtime.transactor.inner
-    if not isinstance(transactor, AsyncPooledTransactor):
+    if not isinstance(transactor, PostgresTransactor):
         pytest.skip("PostgreSQL's transactor; SQLite's: the test above")
     sent: list[str] = []
 

@@ -1,6 +1,7 @@
-"""One transaction per unit of work on a worker thread: SQLite's reads."""
+"""One transaction per unit of work on a worker thread: SQLite's reads. Also the checkout and
+the health probe every pooled transactor shares (PostgreSQL's too, store/postgres.py)."""
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
 import anyio.to_thread
@@ -14,9 +15,33 @@ from invoicegate.store.unit_of_work import SqlUnitOfWork
 T = TypeVar("T")
 
 
+def checkout(engine: sa.Engine) -> sa.Connection:
+    """A connection from the engine's pool; a pool that stays full is StoreUnavailable."""
+    try:
+        return engine.connect()
+    except sa.exc.TimeoutError:
+        pool = engine.pool
+        assert isinstance(pool, QueuePool)  # database.create_engine makes one
+        raise StoreUnavailable(
+            f"no database connection came free within {pool.timeout()} s: all "
+            f"{pool.size()} are in use (see INVOICEGATE_DB_POOL_SIZE in README)"
+        ) from None
+
+
+async def probe(
+    read: Callable[[Callable[[UnitOfWork], object]], Awaitable[object]],
+) -> dict[str, str]:
+    """What is wrong, if anything: here, whether a connection answers a query."""
+    try:
+        await read(lambda uow: uow.merchants.get_merchant("-"))
+    except Exception as error:
+        return {"database": f"unreachable ({type(error).__name__})"}
+    return {}
+
+
 class PooledTransactor:
     """One transaction per unit of work, on a worker thread (SQLite's reads; PostgreSQL has
-    AsyncPooledTransactor below).
+    PostgresTransactor, store/postgres.py).
 
     There are as many worker threads as pooled connections, so a thread never waits for a
     connection: units of work beyond that wait on the event loop, where waiting is cheap.
@@ -26,22 +51,12 @@ class PooledTransactor:
         self._engine = engine
         self._box = box
         assert isinstance(engine.pool, QueuePool)  # database.create_engine makes one
-        self._pool = engine.pool
-        self._threads = anyio.CapacityLimiter(self._pool.size())
+        self._threads = anyio.CapacityLimiter(engine.pool.size())
 
     def run(self, work: Callable[[UnitOfWork], T]) -> T:
-        conn = self._checkout()
+        conn = checkout(self._engine)
         with conn, conn.begin():
             return work(SqlUnitOfWork(conn, self._box))
-
-    def _checkout(self) -> sa.Connection:
-        try:
-            return self._engine.connect()
-        except sa.exc.TimeoutError:
-            raise StoreUnavailable(
-                f"no database connection came free within {self._pool.timeout()} s: all "
-                f"{self._pool.size()} are in use (see INVOICEGATE_DB_POOL_SIZE in README)"
-            ) from None
 
     def connect(self) -> sa.Connection:
         return self._engine.connect()
@@ -53,12 +68,7 @@ class PooledTransactor:
         return await anyio.to_thread.run_sync(self.run, work, limiter=self._threads)
 
     async def health(self) -> dict[str, str]:
-        """What is wrong, if anything: here, whether a connection answers a query."""
-        try:
-            await self.read(lambda uow: uow.merchants.get_merchant("-"))
-        except Exception as error:
-            return {"database": f"unreachable ({type(error).__name__})"}
-        return {}
+        return await probe(self.read)
 
     async def aclose(self) -> None:
         self.close()

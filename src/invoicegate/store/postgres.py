@@ -2,16 +2,18 @@
 optimistic change (decision 0035), on connections the transactor keeps (decision 0037)."""
 
 import asyncio
+import enum
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.pool import QueuePool
 from sqlalchemy.util import greenlet_spawn
 
 from invoicegate.services.ports import StoreUnavailable, UnitOfWork
-from invoicegate.store.pooled import PooledTransactor
+from invoicegate.store.pooled import checkout, probe
 from invoicegate.store.repository import NeedsTransaction
 from invoicegate.store.secrets import SecretBox
 from invoicegate.store.statements import HotStatement, HotStatements
@@ -30,7 +32,15 @@ _TRANSACTION_CONTROL = HotStatements(
 )
 
 
-class AsyncPooledTransactor(PooledTransactor):
+class _How(enum.Enum):
+    """How a unit of work is run (each below, in `PostgresTransactor.run`)."""
+
+    TRANSACTION = "BEGIN, the work, COMMIT"
+    OPTIMISTIC = "the work unlocked, its one change written after it (decision 0035)"
+    STATEMENT = "the work's one statement, in PostgreSQL's implicit transaction (0029)"
+
+
+class PostgresTransactor:
     """PostgreSQL: one transaction per unit of work, run on the event loop's own thread.
 
     The unit of work stays a synchronous function: it runs in a greenlet (SQLAlchemy's
@@ -43,22 +53,27 @@ class AsyncPooledTransactor(PooledTransactor):
     on the driver (store/statements.py), the engine's connections are in autocommit as far
     as SQLAlchemy knows, so its adapter neither begins nor ends transactions of its own;
     everything a unit of work runs, on the hot statements or through Core, runs between
-    that BEGIN and COMMIT (decision 0027).
+    that BEGIN and COMMIT (decision 0027). Nobody else gets a connection of its engine.
 
     Connections are not pinged on checkout. One found dead when a unit of work uses it (the
     server restarted, the backend was terminated) is dropped and the unit of work run again
-    on another: nothing of it was committed. A failed COMMIT is never retried — it may have
-    landed — and reaches the caller as an error (503).
+    on another: nothing of it was committed. That handling is one, in `run`, whichever way
+    the unit of work ran. A failed COMMIT, or an optimistic change's write lost on its way,
+    is never retried — it may have landed — and reaches the caller as an error (503).
     """
 
     def __init__(self, engine: AsyncEngine, box: SecretBox) -> None:
-        super().__init__(engine.sync_engine, box)
         self._async_engine = engine
-        self._dialect = engine.sync_engine.dialect
+        self._engine = engine.sync_engine
+        self._box = box
+        self._dialect = self._engine.dialect
         # As many units of work in flight as connections: the rest wait their turn here,
         # without a timeout, as they waited for a worker thread before; the pool's timeout
         # is for a connection held by something else (StoreUnavailable, a 503).
-        self._turns = asyncio.Semaphore(self._pool.size())
+        pool = self._engine.pool
+        assert isinstance(pool, QueuePool)  # database.create_async_engine makes one
+        self._size = pool.size()  # that of every pool the engine makes (`_follow_loop`)
+        self._turns = asyncio.Semaphore(self._size)
         self._loop: asyncio.AbstractEventLoop | None = None  # the one its connections are on
         self._control = _TRANSACTION_CONTROL.of(self._dialect)
         # Connections between two units of work stay checked out, here: the pool's checkout
@@ -67,48 +82,107 @@ class AsyncPooledTransactor(PooledTransactor):
         # the pool's size; each is checked again on its way back (`_release`).
         self._idle: list[sa.Connection] = []
 
-    def run(self, work: Callable[[UnitOfWork], T], transaction: bool = True) -> T:
-        """Inside a greenlet: check out, BEGIN, run the unit of work, COMMIT.
+    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
+        return await self._on_loop(work, _How.OPTIMISTIC if optimistic else _How.TRANSACTION)
 
-        Without `transaction` (a lookup of one statement) there is no BEGIN nor COMMIT: the
-        statement runs in PostgreSQL's own implicit transaction, one round trip instead of
-        three (decision 0029)."""
-        for retries_left in range(self._pool.size(), -1, -1):
+    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
+        return await self._on_loop(work, _How.TRANSACTION)
+
+    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
+        # One statement's read is consistent by itself: BEGIN and COMMIT would be two more
+        # round trips (decision 0029).
+        return await self._on_loop(work, _How.STATEMENT if one_statement else _How.TRANSACTION)
+
+    async def health(self) -> dict[str, str]:
+        return await probe(self.read)
+
+    async def _on_loop(self, work: Callable[[UnitOfWork], T], how: _How) -> T:
+        if asyncio.get_running_loop() is not self._loop:
+            self._follow_loop()
+        async with self._turns:
+            return await greenlet_spawn(self.run, work, how)
+
+    def run(self, work: Callable[[UnitOfWork], T], how: _How = _How.TRANSACTION) -> T:
+        """Inside a greenlet: check out a connection, run the unit of work `how` it is run.
+
+        An optimistic unit that must run in a transaction after all (`_optimistic` is None)
+        runs again at once, in one. A connection found lost while nothing of the work can
+        have landed is dropped and the work run again on another, as many times as the pool
+        has connections; then StoreUnavailable."""
+        retries_left = self._size
+        while True:
             conn = self._checkout()
             try:
-                try:
-                    if not transaction:
-                        return work(SqlUnitOfWork(conn, self._box))
-                    self._control["begin"].run(conn, _NO_VALUES)
-                    result = work(SqlUnitOfWork(conn, self._box))
-                except sa.exc.DBAPIError as error:
-                    if not self._lost(conn, error):
-                        raise  # the statement's own failure: the caller's to answer
-                    conn.invalidate()
-                    if retries_left:
-                        log.warning("store: a pooled connection was found closed; retrying")
-                        continue
+                if how is _How.OPTIMISTIC:
+                    done = self._optimistic(conn, work)
+                    if done is not None:
+                        return done[0]
+                    how = _How.TRANSACTION  # nothing of it was written
+                    continue
+                if how is _How.STATEMENT:
+                    return work(SqlUnitOfWork(conn, self._box))
+                return self._transaction(conn, work)
+            except sa.exc.DBAPIError as error:
+                if not self._lost(conn, error):
+                    raise  # the statement's own failure: the caller's to answer
+                conn.invalidate()
+                if not retries_left:
                     lost = "the database connection was lost; nothing was saved"
                     raise StoreUnavailable(lost) from error
-                try:
-                    committed = self._control["commit"].run(conn, _NO_VALUES).status
-                except sa.exc.DBAPIError as error:
-                    raise StoreUnavailable(
-                        "the database COMMIT failed; the change is not known to be saved"
-                    ) from error
-                if committed != "COMMIT":  # PostgreSQL answers a failed transaction's COMMIT
-                    # with ROLLBACK: a statement failed and its error was not let through.
-                    raise StoreUnavailable("the transaction was rolled back; nothing was saved")
-                return result
+                retries_left -= 1
+                log.warning("store: a pooled connection was found closed; retrying")
             finally:
                 self._release(conn)
-        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _transaction(self, conn: sa.Connection, work: Callable[[UnitOfWork], T]) -> T:
+        """BEGIN, the unit of work, COMMIT; a COMMIT that fails is never retried."""
+        self._control["begin"].run(conn, _NO_VALUES)
+        result = work(SqlUnitOfWork(conn, self._box))
+        try:
+            committed = self._control["commit"].run(conn, _NO_VALUES).status
+        except sa.exc.DBAPIError as error:
+            raise StoreUnavailable(
+                "the database COMMIT failed; the change is not known to be saved"
+            ) from error
+        if committed != "COMMIT":  # PostgreSQL answers a failed transaction's COMMIT
+            # with ROLLBACK: a statement failed and its error was not let through.
+            raise StoreUnavailable("the transaction was rolled back; nothing was saved")
+        return result
+
+    def _optimistic(self, conn: sa.Connection, work: Callable[[UnitOfWork], T]) -> tuple[T] | None:
+        """The work without a transaction, its one change written after it as a single
+        statement conditional on the version it read (decision 0035): two round trips for
+        an update instead of four (BEGIN, the locked read, the change, COMMIT).
+
+        `(result,)`, or None when it must run again in a transaction, nothing of it
+        written: the invoice moved on between the read and the write, the work wanted more
+        than its one change, or PostgreSQL refused the write. A connection lost during the
+        work is `run`'s to handle (nothing was written). The write is that statement's own
+        transaction: if the connection is lost during it, the change may have landed, so it
+        is never run again (StoreUnavailable, as for a failed COMMIT).
+        """
+        unit = SqlUnitOfWork(conn, self._box, optimistic=True)
+        try:
+            result = work(unit)
+        except NeedsTransaction:
+            return None
+        try:
+            landed = unit.invoices.write_held()
+        except sa.exc.DBAPIError as error:
+            if not self._lost(conn, error):
+                # Refused (a constraint, a trigger at its commit): nothing was written. In
+                # a transaction the failure meets the caller where it did before.
+                return None
+            conn.invalidate()
+            unknown = "the database connection was lost while saving; the change is not known"
+            raise StoreUnavailable(f"{unknown} to be saved") from error
+        return (result,) if landed else None
 
     def _checkout(self) -> sa.Connection:
         if self._idle:
             return self._idle.pop()
         try:
-            return super()._checkout()
+            return checkout(self._engine)
         except sa.exc.DBAPIError as error:  # refused, unknown host, too many connections
             raise StoreUnavailable("the database cannot be reached; nothing was saved") from error
 
@@ -144,12 +218,6 @@ class AsyncPooledTransactor(PooledTransactor):
         for conn in idle:
             conn.close()
 
-    def connect(self) -> sa.Connection:
-        raise NotImplementedError(
-            "PostgreSQL connections are the transactor's own: its transactions are begun and"
-            " committed on the driver (run), not by SQLAlchemy"
-        )
-
     def _lost(self, conn: sa.Connection, error: sa.exc.DBAPIError) -> bool:
         """Whether the error is the connection being gone (not the statement failing)."""
         if error.connection_invalidated:
@@ -158,69 +226,6 @@ class AsyncPooledTransactor(PooledTransactor):
             return True
         driver = conn.connection.dbapi_connection
         return bool(self._dialect.is_disconnect(error.orig, driver, None))  # type: ignore[arg-type]
-
-    async def write(self, work: Callable[[UnitOfWork], T], *, optimistic: bool = False) -> T:
-        if asyncio.get_running_loop() is not self._loop:
-            self._follow_loop()
-        async with self._turns:
-            if optimistic:
-                done: tuple[T] | None = await greenlet_spawn(self.run_optimistic, work)
-                if done is not None:
-                    return done[0]
-            return await greenlet_spawn(self.run, work)
-
-    async def read(self, work: Callable[[UnitOfWork], T]) -> T:
-        return await self.write(work)
-
-    def run_optimistic(self, work: Callable[[UnitOfWork], T]) -> tuple[T] | None:
-        """Inside a greenlet: the work without a transaction, its one change written after it
-        as a single statement conditional on the version it read (decision 0035): two round
-        trips for an update instead of four (BEGIN, the locked read, the change, COMMIT).
-
-        `(result,)`, or None when it must run again in a transaction (`run`), nothing of it
-        written: the invoice moved on between the read and the write, the work wanted more
-        than its one change, the connection was found closed before the write, or PostgreSQL
-        refused the write. The write is that statement's own transaction: if the connection
-        is lost during it, the change may have landed, so it is never run again
-        (StoreUnavailable, as for a failed COMMIT).
-        """
-        conn = self._checkout()
-        try:
-            unit = SqlUnitOfWork(conn, self._box, optimistic=True)
-            try:
-                result = work(unit)
-            except NeedsTransaction:
-                return None
-            except sa.exc.DBAPIError as error:
-                if not self._lost(conn, error):
-                    raise
-                conn.invalidate()  # nothing was written: `run` retries on another
-                return None
-            try:
-                landed = unit.invoices.write_held()
-            except sa.exc.DBAPIError as error:
-                if not self._lost(conn, error):
-                    # Refused (a constraint, a trigger at its commit): nothing was written. In
-                    # a transaction the failure meets the caller where it did before.
-                    return None
-                conn.invalidate()
-                raise StoreUnavailable(
-                    "the database connection was lost while saving; the change is not known"
-                    " to be saved"
-                ) from error
-            return (result,) if landed else None
-        finally:
-            self._release(conn)
-
-    async def lookup(self, work: Callable[[UnitOfWork], T], *, one_statement: bool = False) -> T:
-        if not one_statement:
-            return await self.write(work)
-        # One statement's read is consistent by itself: BEGIN and COMMIT would be two more
-        # round trips (decision 0029).
-        if asyncio.get_running_loop() is not self._loop:
-            self._follow_loop()
-        async with self._turns:
-            return await greenlet_spawn(self.run, work, False)
 
     def _follow_loop(self) -> None:
         """An asyncio connection works only on the event loop it was opened on. The service
@@ -231,8 +236,7 @@ class AsyncPooledTransactor(PooledTransactor):
         if self._loop is not None:
             self._return_idle()
             self._engine.dispose(close=False)
-            self._pool = self._engine.pool  # type: ignore[assignment]
-            self._turns = asyncio.Semaphore(self._pool.size())
+            self._turns = asyncio.Semaphore(self._size)
         self._loop = loop
 
     async def aclose(self) -> None:

@@ -37,14 +37,19 @@ def expect_413(dialect: str, status: int, body: bytes) -> None:
         assert answer["responseData"] == ["body: must be at most 1048576 bytes"]
     elif dialect == "paylink":
         assert answer["message"] == "Request body is too large"
+    elif dialect == "native":
+        assert answer["type"] == "tag:invoicegate,2026:problem:body-too-large"
+        assert answer["detail"] == "The body must be at most 1048576 bytes."
     else:
         assert (answer["status"], answer["title"]) == (413, "Payload Too Large")
 
 
-def raw_request(server: Server, path: str, head: list[str], body: bytes) -> tuple[int, bytes]:
+def raw_request(
+    server: Server, path: str, head: list[str], body: bytes, method: str = "POST"
+) -> tuple[int, bytes]:
     """Write the whole request, then read the whole answer (the connection closes)."""
     where = urlsplit(server.url)
-    lines = [f"POST {path} HTTP/1.1", f"Host: {where.netloc}", *head, "", ""]
+    lines = [f"{method} {path} HTTP/1.1", f"Host: {where.netloc}", *head, "", ""]
     with socket.create_connection((where.hostname, where.port), timeout=60) as sock:
         sock.sendall("\r\n".join(lines).encode() + body)
         received = b""
@@ -116,6 +121,7 @@ def signed_in(server: Server) -> dict[str, tuple[str, list[str]]]:
             [f"X-API-KEY: {merchant['paylink']['api_key']}"],
         ),
         "paylink_v2": ("/api/addInvoice", [f"Authorization: Bearer {token}"]),
+        "native": ("/v1/invoices", [f"Authorization: Bearer {merchant['native']['api_key']}"]),
     }
 
 
@@ -164,3 +170,26 @@ def test_a_body_within_the_limit_is_still_served_on_a_kept_alive_connection(
             answer.read()
     finally:
         conn.close()
+
+
+def test_a_2_mib_chunked_update_read_after_sending_gets_the_413_in_the_dialect_envelope(
+    server: Server,
+) -> None:
+    """Issue 21, point 8: an update, chunked, 2 MiB, written whole before a byte is read."""
+    from tests.dialects.conftest import create_body, created_id
+
+    body = chunked(b'{"pad": "' + b"x" * 2 * MIB + b'"}')
+    updates = {"winpay": "PUT", "paylink": "PUT", "native": "PATCH"}  # Paylink v2 has none
+    for dialect, (path, credentials) in signed_in(server).items():
+        if dialect not in updates:
+            continue
+        headers = dict(line.split(": ", 1) for line in credentials)
+        made = httpx.post(server.url + path, json=create_body(dialect, dialect), headers=headers)
+        invoice = created_id(dialect, made)
+        update = f"/api/update/{invoice}" if dialect == "winpay" else f"{path}/{invoice}"
+        if_match = ['If-Match: "1"'] if dialect == "native" else []
+        for _ in range(ATTEMPTS):
+            head = [*credentials, *if_match, "Content-Type: application/json",
+                    "Transfer-Encoding: chunked", "Connection: close"]  # fmt: skip
+            status, answer = raw_request(server, update, head, body, method=updates[dialect])
+            expect_413(dialect, status, answer)

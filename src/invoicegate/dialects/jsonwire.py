@@ -6,12 +6,14 @@ common, so they live outside any one dialect (dialects never import each other).
 """
 
 import re
+import sys
 import uuid
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, get_args
 
 import orjson
+from annotated_types import MaxLen, MinLen
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, ValidationError
 from pydantic_core import PydanticCustomError
 from starlette.requests import Request
@@ -81,22 +83,74 @@ def plain_object(raw: bytes, keys: frozenset[str]) -> dict[str, Any] | None:
     return body if type(body) is dict and body.keys() <= keys else None
 
 
+def plain_fields(model: type[BaseModel], **rules: Any) -> frozenset[str]:
+    """The keys a plain path takes for `model`, checked against it when the module loads.
+
+    Each rule names a field of the model and what the model checks it with: the validator
+    function its plain check stands in for (`number`, `plain_text`, ...), or the model of
+    its items for a list. A rule for a field the model lacks, or whose validator the model
+    no longer uses, fails the import; so does a field of the model with no rule unless it is
+    optional with None as its default. Such a field needs no rule: the plain path takes
+    only these keys, so a body that carries it goes to the model (its absence means None
+    on both paths).
+    """
+    name = model.__name__
+    for field_name, rule in rules.items():
+        field = model.model_fields.get(field_name)
+        if field is None:
+            raise AssertionError(f"the plain path checks {field_name!r}, not a field of {name}")
+        if isinstance(rule, type):
+            uses = rule is field.annotation or rule in get_args(field.annotation)
+        else:
+            uses = any(getattr(meta, "func", None) is rule for meta in field.metadata)
+        if not uses:
+            raise AssertionError(
+                f"the plain path checks {name}.{field_name} as {rule.__name__}; the model no"
+                " longer does"
+            )
+    for field_name, field in model.model_fields.items():
+        if field_name not in rules and (field.is_required() or field.default is not None):
+            raise AssertionError(
+                f"{name}.{field_name} has no plain rule and is not optional with None as its"
+                " default: give it a rule (jsonwire.plain_fields)"
+            )
+    return frozenset(rules)
+
+
+def length_bounds(model: type[BaseModel], field_name: str) -> tuple[int, int]:
+    """The (min_length, max_length) the model states for one of its fields (0, no limit)."""
+    low, high = 0, sys.maxsize
+    for meta in model.model_fields[field_name].metadata:
+        if isinstance(meta, MinLen):
+            low = meta.min_length
+        elif isinstance(meta, MaxLen):
+            high = meta.max_length
+    return low, high
+
+
 def plain_items(
-    value: Any, keys: frozenset[str], max_length: int, *, quantity: str, name: str
+    value: Any,
+    keys: frozenset[str],
+    count: tuple[int, int],
+    *,
+    quantity: str,
+    name: str,
+    name_length: tuple[int, int],
 ) -> list[Any] | None:
-    """The value if it is a JSON array of 1 to `max_length` line items, each an object of
+    """The value if it is a JSON array of `count` line items (min, max), each an object of
     only these keys whose `quantity` is a JSON integer from 1 to MAX_QUANTITY, whose
-    "price" is a JSON integer and whose `name` is plain text of 1 to 255 characters; else
-    None (the dialects' plain update bodies: Winpay's products, Paylink's items)."""
-    if type(value) is not list or not 1 <= len(value) <= max_length:
+    "price" is a JSON integer and whose `name` is plain text of `name_length`
+    characters; else None (Paylink's plain update body: its items)."""
+    if type(value) is not list or not count[0] <= len(value) <= count[1]:
         return None
+    shortest, longest = name_length
     for item in value:
         if type(item) is not dict or not item.keys() <= keys:
             return None
-        count = item.get(quantity)
-        if type(count) is not int or not 1 <= count <= MAX_QUANTITY:
+        number = item.get(quantity)
+        if type(number) is not int or not 1 <= number <= MAX_QUANTITY:
             return None
-        if type(item.get("price")) is not int or not is_text(item.get(name), 1, 255):
+        if type(item.get("price")) is not int or not is_text(item.get(name), shortest, longest):
             return None
     return value
 

@@ -16,9 +16,15 @@ from invoicegate.dialects.jsonwire import (
     CurrencyCode,
     HttpUrl,
     Quantity,
+    currency_code,
+    length_bounds,
+    number,
+    plain_fields,
     plain_items,
     plain_object,
+    plain_text,
     text,
+    whole_quantity,
 )
 from invoicegate.domain.invoice import MAX_ITEMS
 from invoicegate.domain.money import Currency, MoneyError
@@ -81,8 +87,16 @@ class CreateInvoiceBody(UpdateInvoiceBody):
 
 # --- the update body, when it is plainly valid ------------------------------------------
 
-_BODY_KEYS = frozenset(UpdateInvoiceBody.model_fields)
-_ITEM_KEYS = frozenset(ItemIn.model_fields)
+# Each field the plain path checks, with the model's validator its check stands in for,
+# checked against the models when this module loads (jsonwire.plain_fields); a field the
+# models gain without a rule here sends every body that carries it to the models.
+_BODY_KEYS = plain_fields(
+    UpdateInvoiceBody, items=ItemIn, totalAmount=number, dueDate=_due_date, currency=currency_code
+)
+_ITEM_KEYS = plain_fields(ItemIn, description=plain_text, quantity=whole_quantity, price=number)
+_ITEMS = length_bounds(UpdateInvoiceBody, "items")
+_DESCRIPTION = length_bounds(ItemIn, "description")
+_CODE = length_bounds(UpdateInvoiceBody, "currency")
 
 
 def plain_update(raw: bytes) -> dict[str, Any] | None:
@@ -91,24 +105,29 @@ def plain_update(raw: bytes) -> dict[str, Any] | None:
     Reading it exactly (`loads_exact`), validating it through the models and pricing its
     Decimals took ~21 µs of a Paylink update in the service, ~7 this way (medians;
     docs/decisions/0032-update-path-cpu.md).
-    A body of exactly the models' keys, every amount and quantity a JSON integer, every
-    value inside the rules above, is what they accept with the same values (an integer is
-    exact in any parser); for anything else (a decimal amount, an unknown key, a refusal,
-    JSON the two parsers might read differently) this answers None and the models decide,
-    with their own messages. tests/dialects/paylink/test_plain_update.py holds them equal.
+    A body of only the keys above, every amount and quantity a JSON integer, every value
+    inside the models' rules, is what they accept with the same values (an integer is exact
+    in any parser); for anything else (a decimal amount, any other key, a refusal, JSON the
+    two parsers might read differently) this answers None and the models decide, with
+    their own messages. tests/dialects/paylink/test_plain_update.py holds them equal.
     """
     body = plain_object(raw, _BODY_KEYS)
     if body is None:
         return None
     items = plain_items(
-        body.get("items"), _ITEM_KEYS, MAX_ITEMS, quantity="quantity", name="description"
+        body.get("items"),
+        _ITEM_KEYS,
+        _ITEMS,
+        quantity="quantity",
+        name="description",
+        name_length=_DESCRIPTION,
     )
     if items is None:
         return None
     if type(body.get("totalAmount")) is not int:
         return None
     code = body.get("currency")
-    if type(code) is not str or len(code) != 3:
+    if type(code) is not str or not _CODE[0] <= len(code) <= _CODE[1]:
         return None
     try:
         Currency.of(code)
